@@ -1,0 +1,13 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter(trailing_slash=True)
+router.register("auth/tokens", views.ApiTokenViewSet, basename="api-token")
+
+urlpatterns = [
+    path("auth/token/", views.ObtainTokenView.as_view(), name="api-obtain-token"),
+    path("me/", views.MeView.as_view(), name="api-me"),
+    *router.urls,
+]

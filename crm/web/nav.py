@@ -1,0 +1,45 @@
+"""The left navigation. Apps register their entries here (from their admin_setup.py) with the
+roles that see them; the shell renders what the current role may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    icon: str
+    roles: frozenset = field(default_factory=lambda: frozenset({"admin", "manager", "rep", "agent"}))
+    section: str = "Work"
+    order: int = 100
+
+
+_REGISTRY: list[NavEntry] = []
+
+
+def register(entry: NavEntry) -> None:
+    if entry not in _REGISTRY:
+        _REGISTRY.append(entry)
+
+
+def navigation_for(membership) -> list[dict]:
+    sections: dict[str, list] = {}
+    for entry in sorted(_REGISTRY, key=lambda e: (e.order, e.label)):
+        if membership.role not in entry.roles:
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        sections.setdefault(entry.section, []).append({"label": entry.label, "url": url, "icon": entry.icon})
+    return [{"section": k, "entries": v} for k, v in sections.items()]
+
+
+register(NavEntry("Home", "home", "home", order=0))
+register(NavEntry("Team", "team", "users", roles=frozenset({"admin"}), section="Admin", order=900))
+register(NavEntry("Security log", "security_log", "shield", roles=frozenset({"admin"}), section="Admin", order=910))
+register(NavEntry("API tokens", "api_tokens", "key", section="Settings", order=950))
