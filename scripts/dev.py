@@ -50,7 +50,7 @@ def run() -> int:
             "beat": [str(BIN / "celery"), "-A", "crm", "beat", "-l", "info",
                      "-s", str(ROOT / ".data" / "celerybeat-schedule")],
         }
-        for name, cmd in commands.items():
+        for _name, cmd in commands.items():
             children.append(subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True))
         print("\n  CRM is running on http://127.0.0.1:8000  (sign in as admin@acme.example / Demo-pass-2026)")
         print("  Caught mail: http://127.0.0.1:8000/dev/mail/    API docs: http://127.0.0.1:8000/api/docs/")

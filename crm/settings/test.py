@@ -1,6 +1,6 @@
-from .base import *  # noqa: F403
 import dj_database_url
 
+from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, env
 
 DEBUG = False

@@ -193,6 +193,9 @@ class Invitation(TenantModel):
         ]
         indexes = [models.Index(fields=["tenant", "email"], name="invitation_tenant_email_idx")]
 
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} as {self.role}"
+
     @staticmethod
     def hash_token(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
@@ -221,6 +224,9 @@ class ApiToken(TenantModel):
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["tenant", "key_hash"], name="apitoken_tenant_hash_uniq"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
 
     @staticmethod
     def hash_key(secret: str) -> str:

@@ -37,8 +37,7 @@ def error_404(request, exception=None):
 
 def error_500(request):
     # no context processors that touch the database: the request may have failed there
-    from django.template import loader
-
     from django.http import HttpResponseServerError
+    from django.template import loader
 
     return HttpResponseServerError(loader.get_template("errors/500.html").render({}))
