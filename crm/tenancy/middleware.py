@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -100,6 +100,10 @@ def enter_session(request) -> None:
 
 def switch_tenant(request, tenant_id) -> Membership | None:
     """Make another of the user's tenants the active one (the tenant switcher)."""
+    try:
+        tenant_id = uuid.UUID(str(tenant_id))
+    except ValueError:
+        return None
     membership = memberships_of(request.user).filter(tenant_id=tenant_id).first()
     if membership is not None:
         request.session[SESSION_KEY] = str(membership.tenant_id)
@@ -134,10 +138,18 @@ class TenantMiddleware:
                     transaction.set_rollback(True)
             finally:
                 context._tenant.reset(token)
+        if connection.in_atomic_block and not connection.needs_rollback:
+            # We ran nested in an outer transaction (tests, or a caller's atomic block): the
+            # transaction-local setting would outlive the request there, so clear it.
+            context.activate(None)
+            context.set_user(None)
         return response
 
     def process_exception(self, request, exception):
-        transaction.set_rollback(True)
+        # Only remember it: middleware further out may still turn the exception into a normal
+        # response and query the database on the way (allauth's reauthentication does). The
+        # transaction is rolled back when the response comes back through __call__.
+        request._tenant_rollback = True
         return None
 
 
