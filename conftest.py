@@ -13,6 +13,9 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+# mail through the outbox in every test; the real Celery worker fixture (`celery_worker`)
+pytest_plugins = ["tests.background"]
+
 
 def _use_role(role: dict) -> None:
     conn = connections["default"]
@@ -32,6 +35,11 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         _use_role(owner)
         db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=django_db_keepdb)
         _use_role(app_role)
+    # Transactional tests (worker, live server) end with a flush, which fires post_migrate as the
+    # application role; RLS and grants are already in place and that role may not ALTER a table.
+    from django.db.models.signals import post_migrate
+
+    post_migrate.disconnect(dispatch_uid="crm.tenancy.rls.apply_all")
     yield
     with django_db_blocker.unblock():
         _use_role(owner)

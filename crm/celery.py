@@ -15,22 +15,41 @@ app.autodiscover_tasks(lambda: ["crm.outbox", "crm.audit", "crm.tenancy"])
 class TenantTask(Task):
     """A task that runs inside one tenant.
 
-    Tasks take `tenant_id` (and object ids, never objects) and refuse to run without it. The
-    body runs in a transaction with the tenant entered, so every query is scoped by RLS.
-    acks_late + idempotent bodies: a task may run twice after a worker crash, never zero times.
+    Tasks take `tenant_id` (and object ids, never objects) as keyword arguments and refuse to run
+    without it. The body runs in a transaction with the tenant entered, so every query is scoped
+    by RLS. acks_late + idempotent bodies: a task may run twice after a worker crash, never zero
+    times.
+
+    `atomic = False` is for the rare task that must commit in steps (the outbox commits its claim
+    before it talks to the mail server, so no transaction stays open during a slow send): the
+    tenant is still required and must exist, and the body enters tenant_context() for each of its
+    transactions itself.
     """
 
     abstract = True
     acks_late = True
+    atomic = True
 
     def __call__(self, *args, **kwargs):
+        from django.core.exceptions import ValidationError
+        from django.db import models
+
         from crm.tenancy.context import NoTenantError, tenant_context
         from crm.tenancy.models import Tenant
 
         tenant_id = kwargs.get("tenant_id")
         if not tenant_id:
-            raise NoTenantError(f"{self.name} needs tenant_id")
-        tenant = Tenant.objects.get(pk=tenant_id)
+            raise NoTenantError(f"{self.name} needs tenant_id (a keyword argument); it will not run without one")
+        if any(isinstance(value, models.Model) for value in (*args, *kwargs.values())):
+            raise TypeError(f"{self.name} takes ids, not model instances (they go stale in the queue)")
+        try:
+            tenant = Tenant.objects.filter(pk=tenant_id).first()
+        except ValidationError:
+            tenant = None
+        if tenant is None:
+            raise NoTenantError(f"{self.name}: there is no tenant {tenant_id!r}")
+        if not self.atomic:
+            return super().__call__(*args, **kwargs)
         with tenant_context(tenant):
             return super().__call__(*args, **kwargs)
 

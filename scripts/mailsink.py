@@ -23,9 +23,11 @@ class SaveToDir:
 
 
 def main(port: int = int(os.environ.get("EMAIL_PORT", "1025"))) -> None:
-    controller = Controller(SaveToDir(), hostname="127.0.0.1", port=port)
+    # 127.0.0.1 locally; docker-compose.yml sets 0.0.0.0 so the other containers reach it
+    host = os.environ.get("MAILSINK_HOST", "127.0.0.1")
+    controller = Controller(SaveToDir(), hostname=host, port=port)
     controller.start()
-    print(f"mail sink on 127.0.0.1:{port}, writing to {MAIL_DIR}", flush=True)
+    print(f"mail sink on {host}:{port}, writing to {MAIL_DIR}", flush=True)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     try:

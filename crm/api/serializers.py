@@ -8,6 +8,8 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     tenant = serializers.SlugField(required=False, help_text="Slug of the tenant; default: your default tenant.")
     name = serializers.CharField(required=False, max_length=80)
+    otp = serializers.CharField(required=False, max_length=10,
+                                help_text="Current two-factor code; required when two-factor is on for the account.")
 
 
 class TokenResponseSerializer(serializers.Serializer):

@@ -8,9 +8,16 @@ from .models import SecurityEvent
 
 
 def client_ip(request) -> str | None:
+    """The address django-axes counts failures against (same proxy settings), so the log and the
+    lockout agree on who the client was."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    address = getattr(request, "axes_ip_address", None)
+    if address is None:
+        from axes.helpers import get_client_ip_address
+
+        address = get_client_ip_address(request)
+    return address or None
 
 
 def security_event(tenant, kind: str, *, user=None, email: str = "", request=None, detail: dict | None = None):

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz answers before anything that needs a session, a tenant or HTTPS (see crm/web/health.py)
+    "crm.web.health.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -60,6 +62,11 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # The tenant context: one transaction per request, tenant set inside it (SET LOCAL).
     "crm.tenancy.middleware.TenantMiddleware",
+    # Right inside the tenant transaction, before anything that may write: who and through what
+    # (page/api) for the change history of everything the request changes (crm/audit/history.py).
+    "crm.audit.middleware.HistoryContextMiddleware",
+    # A company that requires two-factor sends members without it to set it up (crm/tenancy/mfa.py).
+    "crm.tenancy.mfa.RequireMFAMiddleware",
     # axes last, as its docs ask: it turns a lockout into the lockout page
     "axes.middleware.AxesMiddleware",
 ]
@@ -134,7 +141,10 @@ LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# "optional": sign-up lands in the product at once, and the address gets a confirmation link.
+# allauth lets only confirmed addresses set up two-factor (else a squatter could lock the real
+# owner out for good); invited colleagues are confirmed by opening their invitation.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -142,6 +152,10 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_ADAPTER = "crm.tenancy.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "crm.tenancy.forms.CompanySignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CRM] "
+# django-axes owns the password lockout (5 per account or per IP, see below). allauth's own
+# login_failed limit is kept looser so it never pre-empts the lockout page, because allauth also
+# uses it to stop guessing of two-factor codes (per user).
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,10/900s/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "CRM"
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
@@ -153,9 +167,15 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "crm.tenancy.security.axes_username"
 AXES_LOCKOUT_TEMPLATE = "errors/lockout.html"
+AXES_LOCKOUT_CALLABLE = "crm.tenancy.security.lockout_response"  # 429: the page, or JSON for /api/
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0")) or None
+# Behind PROXY_COUNT trusted proxies the client is in X-Forwarded-For; without one, only the socket's
+# address counts (a client could otherwise pick any address per attempt and never be locked out).
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 AXES_VERBOSE = False
 
 # --- Sessions, cookies, security headers ----------------------------------------------------
@@ -207,9 +227,16 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CRM <no-reply@crm.localhost>")
+# Links in mail sent outside a request (a page's mail uses the request's host).
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 EMAIL_BACKEND = "crm.outbox.mail.OutboxEmailBackend"
 # what the outbox worker hands the message to once it is claimed
 OUTBOX_TRANSPORT_BACKEND = env("OUTBOX_TRANSPORT_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# the outbox's delivery rules (crm/outbox/services.py): a claim's lease must far exceed the send timeout
+OUTBOX_SEND_TIMEOUT_SECONDS = int(env("OUTBOX_SEND_TIMEOUT_SECONDS", "30"))
+OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))
+OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "8"))
+OUTBOX_RETRY_BASE_SECONDS = int(env("OUTBOX_RETRY_BASE_SECONDS", "30"))
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
@@ -246,8 +273,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-PGHISTORY_DEFAULT_TRACKERS = None
-PGHISTORY_OBJ_FIELD = None
+# --- Change history (django-pghistory); see crm/audit/history.py for the why --------------------
+import pghistory  # noqa: E402
+
+PGHISTORY_DEFAULT_TRACKERS = None  # nothing is tracked by default: crm.audit.history.track() says what
+PGHISTORY_BASE_MODEL = "crm.audit.history.TenantEvent"  # UUIDv7 keys, tenant-scoped manager
+# Context (who, through what) on the event row, under its tenant's RLS, never in the global table.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+# No single-column indexes: crm/tenancy/rls.py gives every foreign key a (tenant_id, fk) index.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=False, related_name="+", related_query_name="+")
+PGHISTORY_APPEND_ONLY = True  # the application cannot rewrite history
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"  # when the change happened, not when its transaction began
 
 LOGGING = {
     "version": 1,

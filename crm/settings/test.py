@@ -18,7 +18,10 @@ CACHES = {
     }
 }
 CELERY_BROKER_URL = CACHES["default"]["LOCATION"]
-OUTBOX_TRANSPORT_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# locmem: tests read django.core.mail.outbox after deliver_pending(). A Celery worker started by the
+# tests (tests/background.py) is another process, so it writes files into CRM_TEST_MAIL_DIR instead.
+OUTBOX_TRANSPORT_BACKEND = env("CRM_TEST_MAIL_TRANSPORT", "django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("CRM_TEST_MAIL_DIR")
 AXES_FAILURE_LIMIT = 5
 ALLOWED_HOSTS = ["*"]
 DEV_MAIL_DIR = None
@@ -29,6 +32,9 @@ DEV_MAIL_DIR = None
 DATABASE_APP_GRANT_TRUNCATE = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {"NAME": env("CRM_TEST_DB", "test_crm")}
+# A worker process started by the tests connects straight to the test database by its name.
+if env("CRM_DB_NAME"):
+    DATABASES["default"]["NAME"] = env("CRM_DB_NAME")
 DATABASE_OWNER = dj_database_url.parse(env("DATABASE_OWNER_URL", "") or env("DATABASE_URL", ""))
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

@@ -15,6 +15,8 @@ from django.db.models.signals import class_prepared
 from django.dispatch import receiver
 from django.utils import timezone
 
+from crm.audit.history import track
+
 from .context import require_tenant
 from .ids import new_id
 
@@ -144,6 +146,7 @@ class Role(models.TextChoices):
     AGENT = "agent", "Service agent"
 
 
+@track()  # role changes, reporting line, deactivation: crm/audit/history.py
 class Membership(TenantModel):
     """One person in one tenant, with their role there. Services take a Membership as `actor`."""
 
@@ -175,6 +178,7 @@ class Membership(TenantModel):
         return self.role == Role.ADMIN
 
 
+@track()  # token_hash never enters history (secret fields are left out)
 class Invitation(TenantModel):
     """An admin's invitation of a colleague, by email, with a role. Accepted once, expires."""
 
@@ -205,6 +209,7 @@ class Invitation(TenantModel):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
+@track(exclude=["last_used_at"])  # key_hash never enters history; last use is not a change
 class ApiToken(TenantModel):
     """A personal API token, valid in one tenant. Only its hash is stored.
 

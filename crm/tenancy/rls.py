@@ -140,6 +140,11 @@ def apply_all(sender=None, using="default", **kwargs) -> None:
     if sender is not None and sender.label != with_models[-1].label:
         return
     with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        if cursor.fetchone()[0] == settings.DATABASE_APP_ROLE:
+            # post_migrate also fires after a flush (transactional tests) as the app role, which
+            # owns nothing and may change nothing here; migrations run as the owner.
+            return
         for model in tenant_models():
             apply_rls(model, cursor)
         for model in tenant_models():

@@ -1,6 +1,7 @@
 """Sign-in lands in the user's default tenant."""
 
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
 from django.dispatch import receiver
 
 
@@ -10,6 +11,7 @@ def choose_tenant_on_login(sender, request, user, **kwargs):
 
     if request is None or not hasattr(request, "session"):
         return
-    first = memberships_of(user).first()
+    with transaction.atomic():  # memberships_of() sets a transaction-local setting
+        first = memberships_of(user).first()
     if first is not None:
         request.session[SESSION_KEY] = str(first.tenant_id)

@@ -9,5 +9,5 @@ def shell(request):
         "tenant": getattr(request, "tenant", None),
         "membership": membership,
         "all_memberships": getattr(request, "all_memberships", []),
-        "nav": navigation_for(membership) if membership else [],
+        "nav": navigation_for(membership, request.path) if membership else [],
     }

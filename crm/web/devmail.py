@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 from email import policy
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -15,12 +16,21 @@ def _dir() -> Path:
     return Path(settings.DEV_MAIL_DIR)
 
 
+def _date(value):
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _read(path: Path) -> dict:
     msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     body = msg.get_body(preferencelist=("plain", "html"))
+    text = body.get_content() if body else ""
     return {
         "name": path.stem, "subject": msg["subject"], "from": msg["from"], "to": msg["to"],
-        "date": msg["date"], "body": body.get_content() if body else "",
+        "date": msg["date"], "sent_at": _date(msg["date"]), "body": text,
+        "preview": " ".join(text.split())[:140],
     }
 
 

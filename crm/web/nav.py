@@ -26,7 +26,15 @@ def register(entry: NavEntry) -> None:
         _REGISTRY.append(entry)
 
 
-def navigation_for(membership) -> list[dict]:
+def _is_active(url: str, path: str | None) -> bool:
+    """The entry for the page being shown: an exact match, or a section below it (not for "/")."""
+    if not path:
+        return False
+    return path == url or (url != "/" and path.startswith(url))
+
+
+def navigation_for(membership, path: str | None = None) -> list[dict]:
+    """The sections and entries this membership's role may use, in order; `path` marks the active one."""
     sections: dict[str, list] = {}
     for entry in sorted(_REGISTRY, key=lambda e: (e.order, e.label)):
         if membership.role not in entry.roles:
@@ -35,7 +43,9 @@ def navigation_for(membership) -> list[dict]:
             url = reverse(entry.url_name)
         except NoReverseMatch:
             continue
-        sections.setdefault(entry.section, []).append({"label": entry.label, "url": url, "icon": entry.icon})
+        sections.setdefault(entry.section, []).append(
+            {"label": entry.label, "url": url, "icon": entry.icon, "active": _is_active(url, path)}
+        )
     return [{"section": k, "entries": v} for k, v in sections.items()]
 
 

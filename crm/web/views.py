@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -14,13 +15,24 @@ from .home import home_panels
 def home(request):
     if request.membership is None:
         return render(request, "web/no_tenant.html", status=200)
-    return render(request, "web/home.html", {"panels": home_panels(request.membership)})
+    from crm.tenancy.security import has_totp
+
+    user = request.user
+    return render(request, "web/home.html", {
+        "panels": home_panels(request.membership),
+        "first_name": (user.full_name.split() or [user.display_name])[0],
+        "suggest_mfa": not has_totp(user),
+    })
 
 
 @login_required
 @require_POST
 def tenant_switch(request):
-    switch_tenant(request, request.POST.get("tenant", ""))
+    membership = switch_tenant(request, request.POST.get("tenant", ""))
+    if membership is None:
+        messages.error(request, "You are not a member of that company.")
+    elif membership.tenant_id != getattr(request.tenant, "pk", None):
+        messages.success(request, f"Switched to {membership.tenant.name}.")
     nxt = request.POST.get("next") or reverse("home")
     if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         nxt = reverse("home")
@@ -28,7 +40,9 @@ def tenant_switch(request):
 
 
 def error_403(request, exception=None):
-    return render(request, "errors/403.html", status=403)
+    # a PermissionDenied raised with a message says why (CONVENTIONS: "403 with a reason")
+    reason = str(exception) if exception is not None and getattr(exception, "args", None) else ""
+    return render(request, "errors/403.html", {"exception_reason": reason}, status=403)
 
 
 def error_404(request, exception=None):

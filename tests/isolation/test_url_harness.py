@@ -38,7 +38,12 @@ def tenant_rows(company) -> dict[str, dict]:
             table = model._meta.db_table
             has_updated = any(f.column == "updated_at" for f in model._meta.concrete_fields)
             pk = model._meta.pk.column
-            cursor.execute(f'SELECT "{pk}", {"updated_at" if has_updated else "NULL"} FROM "{table}"')
+            # explicit tenant filter: the own_memberships policy also shows the signed-in
+            # user's rows of other tenants when app.user_id is still set in this transaction
+            cursor.execute(
+                f'SELECT "{pk}", {"updated_at" if has_updated else "NULL"} FROM "{table}" WHERE tenant_id = %s',
+                [company.tenant.pk],
+            )
             rows[table] = dict(cursor.fetchall())
     return rows
 
