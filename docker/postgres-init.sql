@@ -10,6 +10,9 @@
 
 CREATE ROLE crm_owner LOGIN CREATEDB PASSWORD :'owner_password';
 CREATE ROLE crm_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD :'app_password';
+-- owner of the narrow, reviewed SECURITY DEFINER search functions (ARCHITECTURE.md "Speed under RLS")
+CREATE ROLE crm_search NOLOGIN BYPASSRLS;
+GRANT crm_search TO crm_owner;
 ALTER ROLE crm_app SET statement_timeout = '30s';
 ALTER ROLE crm_app SET idle_in_transaction_session_timeout = '60s';
 CREATE DATABASE crm OWNER crm_owner;

@@ -8,7 +8,8 @@ production, never fakes. Services that happen to run on the machine are ignored 
 Two database roles are provisioned, which is what the tenancy model needs:
   crm_owner  owns the schema, runs migrations (and creates test databases);
   crm_app    what the application connects as: NOSUPERUSER, NOBYPASSRLS, owns nothing,
-             with a statement_timeout so one tenant's runaway query cannot hold the database.
+             with a statement_timeout so one tenant's runaway query cannot hold the database;
+  crm_search NOLOGIN BYPASSRLS owner of the reviewed search functions (see ARCHITECTURE.md).
 
 Usage: python scripts/services.py up|down|env
 """
@@ -28,7 +29,7 @@ PGDATA = DATA / "pg"
 PG_PORT = int(os.environ.get("CRM_PG_PORT", "54329"))
 REDIS_PORT = int(os.environ.get("CRM_REDIS_PORT", "56379"))
 PG_SYSTEM_USER = "crmpg"  # PostgreSQL refuses to run as root; it runs as this user then
-OWNER, APP = "crm_owner", "crm_app"
+OWNER, APP, SEARCH = "crm_owner", "crm_app", "crm_search"
 DB_NAME = "crm"
 
 
@@ -121,6 +122,12 @@ def provision() -> None:
         psql(f"create role {OWNER} login createdb password '{OWNER}'")
     if APP not in roles:
         psql(f"create role {APP} login nosuperuser nobypassrls nocreatedb nocreaterole password '{APP}'")
+    if SEARCH not in roles:
+        # Owns the narrow search functions (SECURITY DEFINER) that re-apply the tenant filter
+        # themselves: under FORCEd RLS only a BYPASSRLS owner lets them use trigram/full-text
+        # indexes (bench/RESULTS.md). NOLOGIN: nobody connects as it.
+        psql(f"create role {SEARCH} nologin bypassrls")
+        psql(f"grant {SEARCH} to {OWNER}")
     psql(f"alter role {APP} set statement_timeout = '30s'")
     psql(f"alter role {APP} set idle_in_transaction_session_timeout = '60s'")
     if not psql(f"select 1 from pg_database where datname = '{DB_NAME}'"):

@@ -128,8 +128,9 @@ def apply_grants(cursor) -> None:
     cursor.execute(f"GRANT USAGE ON SCHEMA public TO {_q(role)}")
     privileges = "SELECT, INSERT, UPDATE, DELETE"
     if getattr(settings, "DATABASE_APP_GRANT_TRUNCATE", False):
-        # tests only: pytest-django flushes transactional tests with TRUNCATE
-        privileges += ", TRUNCATE"
+        # tests only: pytest-django flushes transactional tests with TRUNCATE, and
+        # crm.tenancy.testing ANALYZEs tiny test tables so index assertions see real statistics
+        privileges += ", TRUNCATE, MAINTAIN"
     cursor.execute(f"GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {_q(role)}")
     cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_q(role)}")
 
