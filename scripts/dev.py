@@ -90,10 +90,17 @@ def test(args: list[str]) -> int:
         services.down(started)
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "run"
     if what == "run":
-        signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # Ctrl-C, a terminal closing or `kill` all mean: stop everything started here. Installed
+        # explicitly because a shell starts background jobs with SIGINT ignored.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _stop)
         sys.exit(run())
     if what == "test":
         sys.exit(test(sys.argv[2:]))
