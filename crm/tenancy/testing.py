@@ -130,10 +130,8 @@ def _conjuncts(text: str) -> list[str]:
     parts, depth, start, i = [], 0, 0, 0
     while i < len(text):
         ch = text[i]
-        if ch == "'":  # skip string literals ('' escapes a quote inside)
-            i += 1
-            while i < len(text) and not (text[i] == "'" and text[i + 1 : i + 2] != "'"):
-                i += 2 if text[i] == "'" else 1
+        if ch == "'":
+            i = _end_of_literal(text, i)
         elif ch == "(":
             depth += 1
         elif ch == ")":
@@ -150,14 +148,20 @@ def _conjuncts(text: str) -> list[str]:
     return [c for part in parts for c in _conjuncts(part)]
 
 
+def _end_of_literal(text: str, at: int) -> int:
+    """Index of the quote closing the SQL string literal opening at `at` ('' escapes a quote)."""
+    i = at + 1
+    while i < len(text) and not (text[i] == "'" and text[i + 1 : i + 2] != "'"):
+        i += 2 if text[i] == "'" else 1
+    return i
+
+
 def _closing(text: str, open_at: int) -> int:
     depth, i = 0, open_at
     while i < len(text):
         ch = text[i]
         if ch == "'":
-            i += 1
-            while i < len(text) and not (text[i] == "'" and text[i + 1 : i + 2] != "'"):
-                i += 2 if text[i] == "'" else 1
+            i = _end_of_literal(text, i)
         elif ch == "(":
             depth += 1
         elif ch == ")":
