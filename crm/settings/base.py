@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "crm.outbox",
     "crm.api",
     "crm.web",
+    "django_countries",
+    "accounts",
+    "contacts",
 ]
 
 MIDDLEWARE = [

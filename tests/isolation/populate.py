@@ -77,6 +77,8 @@ def populate_every_tenant_table(company) -> None:
                     continue
                 values, ok = {}, True
                 for field in model._meta.concrete_fields:
+                    if getattr(field, "generated", False):
+                        continue
                     if field.primary_key or field.name == "tenant" or field.has_default() or field.null:
                         if field.name == "tenant":
                             values["tenant"] = company.tenant
@@ -89,3 +91,13 @@ def populate_every_tenant_table(company) -> None:
                 if ok:
                     made[model] = model.objects.create(**values)
                     pending.remove(model)
+
+
+@register("contacts_attendee")
+def _attendee(company):
+    from contacts.models import Activity, Attendee
+
+    activity = Activity.objects.for_tenant(company.tenant).first() or Activity.objects.create(
+        kind=Activity.Kind.MEETING, subject="Kick-off", owner=company.rep
+    )
+    return Attendee.objects.create(activity=activity, membership=company.rep)
