@@ -31,7 +31,7 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lint: venv
-	$(BIN)/ruff check crm tests scripts conftest.py
+	$(BIN)/ruff check .
 
 # Rebuild the committed front-end bundle from npm packages (needs Node.js; `make run` does not).
 assets:

@@ -78,7 +78,7 @@ def test(args: list[str]) -> int:
     env = base_env("crm.settings.test")
     env["DJANGO_SETTINGS_MODULE"] = "crm.settings.test"
     try:
-        lint = subprocess.run([str(BIN / "ruff"), "check", "crm", "tests", "scripts", "conftest.py"], cwd=ROOT)
+        lint = subprocess.run([str(BIN / "ruff"), "check", "."], cwd=ROOT)
         if lint.returncode != 0:
             print("ruff found problems (see above)", file=sys.stderr)
             return lint.returncode
