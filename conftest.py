@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connections
 
 # mail through the outbox in every test; the real Celery worker fixture (`celery_worker`)
-pytest_plugins = ["tests.background"]
+pytest_plugins = ["tests.background", "tests.browser"]
 
 
 def _use_role(role: dict) -> None:

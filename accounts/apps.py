@@ -5,3 +5,9 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     label = "accounts"
     verbose_name = "Customer accounts"
+
+    def ready(self) -> None:
+        from crm.web.nav import NavEntry, register
+
+        register(NavEntry("Accounts", "account_list", "building", roles=frozenset({"admin", "manager", "rep", "agent"}),
+                          order=20))

@@ -5,3 +5,8 @@ class ContactsConfig(AppConfig):
     name = "contacts"
     label = "contacts"
     verbose_name = "Contacts and activities"
+
+    def ready(self) -> None:
+        from . import admin_setup, tasks  # noqa: F401  tasks: registered wherever the beat schedule is read
+
+        admin_setup.register()

@@ -226,6 +226,8 @@ class Activity(TenantModel):
             models.Index(fields=["tenant", "contact", "-occurred_at", "-id"], name="activity_contact_time_idx"),
             models.Index(fields=["tenant", "related_type", "related_id", "-occurred_at"], name="activity_related_idx"),
             models.Index(fields=["tenant", "owner", "status", "due_at"], name="activity_owner_due_idx"),
+            # a person's (or their team's) activity list, newest first: /activities/, the API list
+            models.Index(fields=["tenant", "owner", "-occurred_at", "-id"], name="activity_owner_time_idx"),
             models.Index(fields=["tenant", "status", "remind_at"], name="activity_reminder_idx"),
         ]
 

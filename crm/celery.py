@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.dev")
 
 app = Celery("crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(lambda: ["crm.outbox", "crm.audit", "crm.tenancy"])
+app.autodiscover_tasks(lambda: ["crm.outbox", "crm.audit", "crm.tenancy", "contacts"])
 
 
 class TenantTask(Task):
@@ -58,4 +58,6 @@ app.conf.beat_schedule = {
     # the outbox relay: picks up messages whose send was not triggered on commit (crash, retry)
     "outbox-relay": {"task": "crm.outbox.tasks.relay", "schedule": 15.0},
     "outbox-purge-sent": {"task": "crm.outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=15)},
+    # task reminders: per tenant with reminders due, mail the owners through the outbox (contacts/tasks.py)
+    "task-reminders": {"task": "contacts.tasks.dispatch_task_reminders", "schedule": 60.0},
 }

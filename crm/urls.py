@@ -8,12 +8,15 @@ from crm.web import health
 urlpatterns = [
     path("signup/", SignupView.as_view(), name="signup"),
     path("accounts/", include("allauth.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("", include("contacts.urls")),  # contacts/… and activities/…
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("crm.tenancy.urls")),
     path("", include("crm.web.urls")),
+    path("", include("crm.search.urls")),
 ]
 
 if getattr(settings, "DEV_MAIL_DIR", None):

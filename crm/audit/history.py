@@ -133,7 +133,9 @@ def track(*, exclude: Iterable[str] = ()):
         names = [f.name for f in model._meta.concrete_fields]
         if "tenant" not in names:
             raise ImproperlyConfigured(f"track({model.__name__}): only tenant models are tracked here")
-        left_out = set(exclude) | set(ALWAYS_EXCLUDED) | {n for n in names if is_secret_field(n)}
+        # generated columns (the *_key sort and search keys) follow their source field: no news
+        generated = {f.name for f in model._meta.concrete_fields if getattr(f, "generated", False)}
+        left_out = set(exclude) | set(ALWAYS_EXCLUDED) | generated | {n for n in names if is_secret_field(n)}
         if "tenant" in left_out:
             raise ImproperlyConfigured(f"track({model.__name__}): the event needs the tenant (RLS)")
         return pghistory.track(

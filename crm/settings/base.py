@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_countries",
     "accounts",
     "contacts",
+    "crm.search",  # global search: after the apps whose records it searches
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # one name for a choice set several serializers share
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "django_countries.countries",
+        "AccountStatusEnum": "accounts.models.Account.Status",
+        "ConsentStatusEnum": "contacts.models.Consent.Status",
+        "ActivityStatusEnum": "contacts.models.Activity.Status",
+        "ChannelEnum": "contacts.models.Channel",
+    },
 }
 
 # --- Change history (django-pghistory); see crm/audit/history.py for the why --------------------

@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 from crm.tenancy.context import tenant_context
 from crm.tenancy.models import Membership, Role, Tenant, User
 from crm.tenancy.tests.totp import totp_code
-
-from .conftest import PASSWORD, fill_sign_in
+from tests.browser import PASSWORD, fill_sign_in
 
 # `acme` (conftest.py at the root) is committed here: a test with the live server is transactional
 pytestmark = [pytest.mark.e2e]

@@ -123,6 +123,13 @@ REVIEWED_SECURITY_DEFINER: dict[str, str] = {
         "the outbox relay runs in no tenant; it returns only (tenant_id, id) of due messages, no content, "
         "and every claim and send then happens inside that tenant under RLS (crm/outbox/migrations/0002)"
     ),
+    "crm_search_accounts": (
+        "global search: owned by the NOLOGIN BYPASSRLS crm_search (SELECT on the searched columns only) so the "
+        "trigram/full-text indexes work under FORCEd RLS; reads the tenant from app.tenant_id itself (unset: no "
+        "rows), filters every branch by it, returns capped (id, score) only; the caller fetches rows by id under "
+        "RLS through visible() (crm/search/migrations/0001, crm/search/tests/test_search_function.py)"
+    ),
+    "crm_search_contacts": "global search over contacts: the same as crm_search_accounts (crm/search/migrations/0001)",
 }
 
 

@@ -8,6 +8,7 @@ what is missing is created. Later issues add customers, deals, orders and ticket
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from crm.tenancy import demo_book
 from crm.tenancy.context import tenant_context
 from crm.tenancy.models import Membership, Role, Tenant, User
 
@@ -20,7 +21,9 @@ PEOPLE = [
     ("rep2", Role.REP, "Ravi Rep", "manager"),
     ("agent", Role.AGENT, "Alex Agent", None),
 ]
-DEMO_SEEDERS: list = []  # callables (tenant, people: dict[str, Membership]) -> None
+DEMO_SEEDERS: list = [  # callables (tenant, people: dict[str, Membership]) -> None
+    demo_book.seed,  # accounts, contacts, a year of activities
+]
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Browser journeys: Playwright (sync API) driving Debian's Chromium against pytest-django's live
+"""Fixtures for browser journeys anywhere in the suite (a pytest plugin, registered in the root
+conftest.py, so every app's journeys share one Chromium): Playwright (sync API) driving Debian's Chromium against pytest-django's live
 server, on the real database (as the application role, under RLS) and the real Redis.
 
 Playwright's sync API runs an asyncio loop in the test's thread; Django refuses database calls
@@ -33,7 +34,7 @@ def browser():
     playwright.stop()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _fresh_cache():
     """Sessions, allauth's rate limits and used-TOTP markers live in this run's Redis database."""
     from django.core.cache import cache
@@ -50,7 +51,7 @@ def site(live_server, transactional_db):
 
 
 @pytest.fixture
-def page(browser, site):
+def page(browser, site, _fresh_cache):
     context = browser.new_context(base_url=site, locale="en-US")
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -1,0 +1,23 @@
+"""`{% my_day as day %}`: the home panel's data (home panels get no context of their own)."""
+
+from django import template
+
+from contacts import selectors
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def my_day(context):
+    membership = getattr(context.get("request"), "membership", None)
+    return selectors.my_day(membership) if membership is not None else selectors.MyDay()
+
+
+KIND_ICONS = {"call": "phone", "meeting": "calendar", "task": "list-checks", "note": "file-text",
+              "email": "mail", "visit": "compass"}
+
+
+@register.filter
+def kind_icon(kind: str) -> str:
+    """The icon name (components/icon.html) for an activity kind."""
+    return KIND_ICONS.get(kind, "activity")
