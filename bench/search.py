@@ -3,7 +3,7 @@ rows then fetched by id through the same filter the selectors use), against the 
 inline by the owner with RLS lifted (NO FORCE). Not a test; run by hand on a scratch database:
 
     createdb crm_search_bench (as crm_owner); migrate it (CRM_DB_ROLE=owner, both URLs pointing at it)
-    python crm/search/bench_search.py --db crm_search_bench --accounts 1000000 --contacts 300000 [--load]
+    python bench/search.py --db crm_search_bench --accounts 1000000 --contacts 300000 [--load]
 
 Only ever --load a scratch database: it switches the user triggers (history) of the two tables off
 while loading and lifts FORCE during the baseline timing.
