@@ -138,3 +138,30 @@ def celery_worker(_celery_worker_process, transactional_db):
         raise RuntimeError(f"the worker did not start consuming; its log:\n{worker.log()[-4000:]}")
     yield worker
     app.control.cancel_consumer(queue, destination=[worker.name], reply=True, timeout=5)
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty cache (this run's own Redis database) before and after the test: sessions,
+    allauth's rate limits and used-TOTP markers live there, and a test must not inherit another
+    test's attempts."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def delivered():
+    """delivered() -> the mail the outbox worker would send now (django.core.mail.outbox)."""
+    from django.core import mail
+
+    from crm.outbox.services import deliver_pending
+
+    def run():
+        mail.outbox = []
+        deliver_pending()
+        return list(mail.outbox)
+
+    return run

@@ -35,23 +35,13 @@ def browser():
 
 
 @pytest.fixture
-def _fresh_cache():
-    """Sessions, allauth's rate limits and used-TOTP markers live in this run's Redis database."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
 def site(live_server, transactional_db):
     """The live server's base URL; the data a test makes is committed, so the server sees it."""
     return live_server.url
 
 
 @pytest.fixture
-def page(browser, site, _fresh_cache):
+def page(browser, site, fresh_cache):
     context = browser.new_context(base_url=site, locale="en-US")
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -10,24 +10,6 @@ def in_tenant():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
+def _fresh_cache(fresh_cache):
+    """Every test here starts with an empty cache (tests/background.py)."""
 
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def delivered():
-    """delivered() -> the mail the outbox worker sends now (django.core.mail.outbox)."""
-    from django.core import mail
-
-    from crm.outbox.services import deliver_pending
-
-    def run():
-        mail.outbox = []
-        deliver_pending()
-        return list(mail.outbox)
-
-    return run
