@@ -15,14 +15,8 @@ from crm.tenancy.models import Membership, TenantModel
 from crm.tenancy.search import key_field
 
 
-class Address(models.Model):
-    """Postal address fields, twice on an account (billing, shipping). Countries are ISO codes."""
-
-    class Meta:
-        abstract = True
-
-
 def address_fields(prefix: str) -> dict:
+    """Postal address fields, twice on an account (billing, shipping). Countries are ISO codes."""
     return {
         f"{prefix}_street": models.CharField(max_length=200, blank=True),
         f"{prefix}_city": models.CharField(max_length=100, blank=True),
