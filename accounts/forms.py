@@ -8,6 +8,7 @@ from django.forms.models import fields_for_model
 
 from crm.access import policy
 from crm.tenancy.search import key_value
+from crm.web.forms import apply_service_errors
 
 from . import selectors
 from .models import Account
@@ -75,13 +76,7 @@ class AccountForm(forms.Form):
         return data
 
     def add_service_error(self, exc: ValidationError) -> None:
-        mapping = {"parent": "parent_name"}
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for name, errors in exc.error_dict.items():
-            name = mapping.get(name, name)
-            self.add_error(name if name in self.fields else None, errors)
+        apply_service_errors(self, exc, field_map={"parent": "parent_name"})
 
 
 _model_fields = fields_for_model(Account, fields=FORM_FIELDS, field_classes={"website": forms.CharField})

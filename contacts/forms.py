@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django_countries import countries
 
 from accounts.models import Account
@@ -26,15 +25,6 @@ def account_choices(actor, current=None) -> list[tuple[str, str]]:
 
 def lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's field errors onto the form (unknown fields become form-level errors)."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class ContactForm(forms.Form):

@@ -20,6 +20,7 @@ from crm.access import policy as access
 from crm.audit.history import history_page
 from crm.tenancy.models import Role
 from crm.tenancy.views import member_required
+from crm.web.forms import apply_service_errors
 
 from . import selectors, services
 from .forms import (
@@ -31,7 +32,6 @@ from .forms import (
     ContactForm,
     QuickActivityForm,
     activity_kwargs,
-    apply_service_errors,
 )
 from .models import Activity, Channel, Consent
 
