@@ -141,7 +141,13 @@ def test_a_reps_contact_list_uses_the_owner_index_under_rls(acme):
     ContactFactory.create_batch(40, tenant=acme.tenant, owner=acme.rep2)
     with tenant_context(acme.tenant):
         qs = selectors.contact_list(actor=acme.rep)
-        assert_uses_index(qs[:51], "contact_owner_name_idx", tenant=acme.tenant)
+        # The owner condition must be an index condition under RLS. Which owner-leading index the
+        # planner takes depends on how many rows match (one row: the FK index and a sort), so
+        # either proves the point; a name-only index with the owner as a Filter would not.
+        try:
+            assert_uses_index(qs[:51], "contact_owner_name_idx", tenant=acme.tenant)
+        except AssertionError:
+            assert_uses_index(qs[:51], "contacts_contact_owner_id_tidx", tenant=acme.tenant)
 
 
 def _fill(company, n=3000):
