@@ -22,8 +22,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 RUN pip install --no-deps . \
     && SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \
-    && mkdir -p /mail \
-    && chown -R crm:crm /app/.data /mail \
+    && mkdir -p /mail /files \
+    && chown -R crm:crm /app/.data /mail /files \
     && chmod +x docker/entrypoint.sh
 
 USER crm

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import django_filters
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
 from crm.access import policy
 from crm.api.pagination import KeysetPagination
 from crm.audit.api import HistoryMixin
+from crm.customfields.api import CUSTOM_FILTER_PARAMETER, CustomFilterMixin, CustomValuesField
 from crm.tenancy.models import Membership
 
 from . import selectors, services
@@ -50,7 +52,7 @@ class AccountSerializer(serializers.ModelSerializer):
     owner = OwnerField(required=False, help_text="Membership id; defaults to the caller on create.")
     parent = ParentField(required=False, allow_null=True)
     tags = TagNamesField(required=False, help_text="Tag names; new ones are created.")
-    custom = serializers.DictField(required=False, help_text="Custom field values by name.")
+    custom = CustomValuesField("accounts")
     # the service adds a missing scheme, checks the address and derives `domain`
     website = serializers.CharField(max_length=300, required=False, allow_blank=True)
     billing_country = CountryField(required=False, allow_blank=True)
@@ -99,7 +101,8 @@ class AccountPagination(KeysetPagination):
     ordering = ("name_key", "id")
 
 
-class AccountViewSet(HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+@extend_schema(parameters=[CUSTOM_FILTER_PARAMETER])
+class AccountViewSet(CustomFilterMixin, HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Customer accounts you may see: your own, your team's if you manage one, all as an admin.
     `?search=` matches the start of the name or an exact domain. `GET /accounts/<id>/history/`:
@@ -109,6 +112,7 @@ class AccountViewSet(HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     serializer_class = AccountSerializer
     filterset_class = AccountFilterSet
     pagination_class = AccountPagination
+    custom_object = "accounts"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

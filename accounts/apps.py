@@ -7,6 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Customer accounts"
 
     def ready(self) -> None:
+        from crm.customfields.registry import register_object
+
+        register_object("accounts", "accounts.Account", "Accounts", "account")
         from crm.web.nav import NavEntry, register
 
         register(NavEntry("Accounts", "account_list", "building", roles=frozenset({"admin", "manager", "rep", "agent"}),

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.forms.models import fields_for_model
 
 from crm.access import policy
+from crm.customfields.forms import PREFIX as CUSTOM_PREFIX
+from crm.customfields.forms import add_custom_fields, custom_bound_fields, custom_data
 from crm.tenancy.search import key_value
 from crm.web.forms import apply_service_errors
 
@@ -49,6 +51,7 @@ class AccountForm(forms.Form):
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "placeholder": "+49 30 123456"})
         self.fields["description"].widget.attrs["rows"] = 3
         self.fields["phone"].help_text = "With + and the country code, or a number in the billing country."
+        add_custom_fields(self, actor.tenant, "accounts", account.custom if account is not None else None)
         for name in ("rating", "industry", "source", "billing_country", "shipping_country"):
             field = self.fields[name]
             field.choices = [("", "—"), *[c for c in field.choices if c[0] != ""]]
@@ -68,8 +71,12 @@ class AccountForm(forms.Form):
     def clean_tags(self):
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
+    def custom_fields(self) -> list:
+        return custom_bound_fields(self)
+
     def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM_PREFIX)}
+        data["custom"] = custom_data(self)
         data["parent"] = data.pop("parent_name")
         if data.get("owner") is None:
             data.pop("owner", None)
@@ -84,32 +91,3 @@ AccountForm.base_fields = {**{k: _model_fields[k] for k in FORM_FIELDS if k != "
                            "parent_name": AccountForm.base_fields["parent_name"],
                            "tags": AccountForm.base_fields["tags"],
                            "description": _model_fields["description"]}
-
-
-class AccountFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200)
-    type = forms.ChoiceField(label="Type", required=False, choices=[("", "Any type"), *Account.Type.choices])
-    rating = forms.ChoiceField(label="Rating", required=False, choices=[("", "Any rating"), *Account.Rating.choices])
-    owner = forms.ModelChoiceField(label="Owner", required=False, queryset=None, empty_label="Anyone")
-    sort = forms.ChoiceField(label="Sort", required=False, choices=[("name", "Name"), ("updated", "Recently updated")])
-
-    def __init__(self, *args, actor, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = selectors.assignable_owners(actor=actor)
-        self.fields["owner"].label_from_instance = _member_label
-        self.fields["q"].widget.attrs.update({"placeholder": "Name or domain", "type": "search"})
-
-    def filters(self) -> selectors.AccountFilter:
-        data = self.cleaned_data if self.is_valid() else {}
-        owner = data.get("owner")
-        return selectors.AccountFilter(q=data.get("q", ""), type=data.get("type", ""), rating=data.get("rating", ""),
-                                       owner=owner.pk if owner else None)
-
-
-class BulkOwnerForm(forms.Form):
-    owner = forms.ModelChoiceField(label="New owner", queryset=None)
-
-    def __init__(self, *args, actor, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = selectors.assignable_owners(actor=actor)
-        self.fields["owner"].label_from_instance = _member_label

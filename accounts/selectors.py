@@ -1,15 +1,11 @@
 """Reads of customer accounts, always through the visibility engine and with the explicit tenant.
 
-Lists order by a stored key plus id and page by keyset (never OFFSET); every condition compares a
-stored column with a leakproof operator, so it stays inside an index under RLS.
+Lists order by a stored key plus id and page by keyset (crm/lists/paging.py, never OFFSET); every
+condition compares a stored column with a leakproof operator, so it stays inside an index under RLS.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
-import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,13 +16,11 @@ from django.http import Http404
 
 from crm.access import policy
 from crm.tenancy.models import Membership
-from crm.tenancy.search import keyset_after, normalise_text, prefix_q
+from crm.tenancy.search import normalise_text, prefix_q
 
 from .models import Account, AccountTag, Tag
 from .services import MAX_DEPTH, ancestor_ids
 
-COUNT_CAP = 10_000
-PAGE_SIZE = 50
 # the most descendants the 360° page reads, whatever the size of the hierarchy
 MAX_TREE_NODES = 500
 
@@ -88,91 +82,6 @@ def account_get(*, actor: Membership, id) -> Account:
     if account is None:
         raise Http404
     return account
-
-
-# --- counts ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Counted:
-    """An exact count up to COUNT_CAP; beyond it only "10,000+" (counting a million rows to print
-    one number is not worth it)."""
-
-    value: int
-    capped: bool
-
-    def __str__(self) -> str:
-        return f"{COUNT_CAP:,}+" if self.capped else f"{self.value:,}"
-
-
-def counted(qs: QuerySet, cap: int = COUNT_CAP) -> Counted:
-    """`SELECT count(*) FROM (… LIMIT cap + 1)`: stops reading after cap + 1 rows."""
-    n = qs.order_by()[: cap + 1].count()
-    return Counted(min(n, cap), n > cap)
-
-
-# --- keyset pages ---------------------------------------------------------------------------
-
-SORTS = {
-    # name: (fields, descending)
-    "name": (("name_key", "id"), False),
-    "updated": (("updated_at", "id"), True),
-}
-
-
-@dataclass
-class Page:
-    rows: list
-    next_cursor: str | None
-    prev_cursor: str | None
-    sort: str
-
-
-def encode_cursor(values) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, dt.datetime) else str(v) for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str) -> list | None:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-        fields, _ = SORTS[sort]
-        if not isinstance(values, list) or len(values) != len(fields):
-            return None
-        first = dt.datetime.fromisoformat(values[0]) if fields[0] == "updated_at" else str(values[0])
-        return [first, uuid.UUID(values[1])]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-
-
-def keyset_page(qs: QuerySet, *, sort: str = "name", after: str = "", before: str = "",
-                size: int = PAGE_SIZE) -> Page:
-    """One page of `qs` in `sort` order after (or before) a cursor: an index range however deep."""
-    sort = sort if sort in SORTS else "name"
-    fields, descending = SORTS[sort]
-    order = [f"-{f}" if descending else f for f in fields]
-    reverse = [f[1:] if f.startswith("-") else f"-{f}" for f in order]
-    position = decode_cursor(before or after, sort) if (before or after) else None
-    backwards = bool(before) and position is not None
-    if position is not None:
-        qs = qs.filter(keyset_after(fields, position, descending=descending != backwards))
-    rows = list(qs.order_by(*(reverse if backwards else order))[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    if backwards:
-        rows.reverse()
-    has_next = more if not backwards else True
-    has_prev = (position is not None) if not backwards else more
-
-    def cursor_of(row):
-        return encode_cursor([getattr(row, f) for f in fields])
-
-    return Page(
-        rows=rows,
-        next_cursor=cursor_of(rows[-1]) if rows and has_next else None,
-        prev_cursor=cursor_of(rows[0]) if rows and has_prev else None,
-        sort=sort,
-    )
 
 
 # --- the hierarchy --------------------------------------------------------------------------

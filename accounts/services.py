@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.access import policy
+from crm.customfields import services as customfields
 from crm.tenancy.models import Membership, Role
 from crm.tenancy.search import normalise_text
 
@@ -149,10 +150,13 @@ def account_create(*, actor: Membership, name: str, owner: Membership | None = N
     owner = owner or actor
     _check_owner(actor=actor, owner=owner)
     account = Account(tenant_id=actor.tenant_id, created_by=actor, modified_by=actor)
+    custom = fields.pop("custom", None)
     _apply(account, {"name": name, "owner": owner, **fields})
     _check_parent(actor=actor, account=account, parent=account.parent)
+    customfields.stage(account, "accounts", custom, creating=True)
     account.full_clean(exclude=["tenant"], validate_constraints=False)
     account.save()
+    customfields.sync(account, "accounts")
     if tags is not None:
         account_set_tags(actor=actor, account=account, names=tags)
     return account
@@ -168,10 +172,13 @@ def account_update(*, actor: Membership, account: Account, tags: Iterable[str] |
         _check_owner(actor=actor, owner=fields["owner"])
     if "parent" in fields and fields["parent"] is not None and fields["parent"].pk != account.parent_id:
         _check_parent(actor=actor, account=account, parent=fields["parent"])
+    custom_changed = customfields.stage(account, "accounts", fields.pop("custom", None), creating=False)
     _apply(account, fields)
     account.modified_by = actor
     account.full_clean(exclude=["tenant"], validate_constraints=False)
     account.save()
+    if custom_changed:
+        customfields.sync(account, "accounts")
     if tags is not None:
         account_set_tags(actor=actor, account=account, names=tags)
     return account
@@ -219,4 +226,5 @@ def accounts_change_owner(*, actor: Membership, ids: Iterable, owner: Membership
 def account_delete(*, actor: Membership, account: Account) -> None:
     """Delete an account; its children and contacts stay, without it."""
     policy.require(actor, "delete", account)
+    customfields.forget_records(account.tenant_id, [account.pk])
     account.delete()

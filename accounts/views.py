@@ -4,99 +4,33 @@ confirm that it exists)."""
 
 from __future__ import annotations
 
-import uuid
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access import policy
 from crm.audit.history import history_page
-from crm.tenancy.models import Role
+from crm.customfields import display as custom_display
+from crm.customfields import services as customfields
+from crm.lists.services import remember
+from crm.lists.views import list_page
 from crm.tenancy.views import member_required
 
 from . import panels, selectors, services
-from .forms import AccountFilterForm, AccountForm, BulkOwnerForm
+from .forms import AccountForm
 
 TYPE_TONES = {"customer": "green", "prospect": "blue", "partner": "accent", "competitor": "red", "other": "gray"}
 RATING_TONES = {"hot": "red", "warm": "amber", "cold": "blue"}
 
 
-def _can_bulk(actor) -> bool:
-    return actor.role in (Role.MANAGER, Role.ADMIN)
-
-
 @member_required
 def account_list(request):
-    actor = request.membership
-    form = AccountFilterForm(request.GET or None, actor=actor)
-    qs = selectors.account_list(actor=actor, filters=form.filters())
-    sort = request.GET.get("sort") or "name"
-    page = selectors.keyset_page(qs.prefetch_related("owner__user"), sort=sort, after=request.GET.get("after", ""),
-                                 before=request.GET.get("before", ""))
-    kept = {k: v for k, v in request.GET.items() if k in form.fields and v}
-
-    def link(**extra):
-        return "?" + urlencode({**kept, **extra})
-
-    return render(request, "accounts/list.html", {
-        "form": form,
-        "page": page,
-        "rows": [{"account": a, "type_tone": TYPE_TONES.get(a.type, "gray"),
-                  "rating_tone": RATING_TONES.get(a.rating, "gray")} for a in page.rows],
-        "count": selectors.counted(qs),
-        "filtered": bool(kept.keys() - {"sort"}),
-        "next_url": link(after=page.next_cursor) if page.next_cursor else None,
-        "prev_url": link(before=page.prev_cursor) if page.prev_cursor else None,
-        "sort_name_url": "?" + urlencode({**kept, "sort": "name"}),
-        "sort_updated_url": "?" + urlencode({**kept, "sort": "updated"}),
-        "can_bulk": _can_bulk(actor),
-        "bulk_form": BulkOwnerForm(actor=actor, auto_id="bulk_%s") if _can_bulk(actor) else None,
-        "back": request.get_full_path(),
-    })
-
-
-@member_required
-@require_POST
-def account_bulk_owner(request):
-    actor = request.membership
-    if not _can_bulk(actor):
-        raise Http404
-    form = BulkOwnerForm(request.POST, actor=actor)
-    ids = request.POST.getlist("ids")
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
-        back = reverse("account_list")
-    if not ids:
-        messages.error(request, "Select the accounts to hand over first.")
-        return redirect(back)
-    if not form.is_valid():
-        messages.error(request, "Choose who gets the selected accounts.")
-        return redirect(back)
-    try:
-        valid_ids = [i for i in ids if _is_uuid(i)]
-        changed = services.accounts_change_owner(actor=actor, ids=valid_ids, owner=form.cleaned_data["owner"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(back)
-    owner = form.cleaned_data["owner"]
-    messages.success(request, f"{changed} account{'s' if changed != 1 else ''} now owned by "
-                              f"{owner.user.full_name or owner.user.email}.")
-    return redirect(back)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    """The accounts list: views, filters (custom fields too), columns, bulk actions, export
+    (crm/lists; the accounts' columns and filters are registered in accounts/lists.py)."""
+    return list_page(request, "accounts", "accounts/list.html")
 
 
 @member_required
@@ -162,6 +96,7 @@ def account_detail(request, pk):
     """The 360° page: a bounded number of queries whatever the amount of data."""
     actor = request.membership
     account = selectors.account_get(actor=actor, id=pk)
+    remember(request, "accounts", account)
     contacts = selectors.account_contacts(actor=actor, account=account)
     try:
         history = history_page(account, actor=actor, limit=20, before=request.GET.get("before") or None)
@@ -178,6 +113,7 @@ def account_detail(request, pk):
         "type_tone": TYPE_TONES.get(account.type, "gray"),
         "rating_tone": RATING_TONES.get(account.rating, "gray"),
         "tags": selectors.account_tags(account),
+        "custom_rows": custom_display.rows(customfields.specs(actor.tenant_id, "accounts"), account.custom),
         "tree": tree,
         "tree_lines": _tree_lines(tree),
         "contacts": contacts[: selectors.CONTACTS_SHOWN],

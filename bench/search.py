@@ -12,12 +12,15 @@ while loading and lifts FORCE during the baseline timing.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
+import sys
 import time
-from urllib.parse import urlparse
+from pathlib import Path
 
 import psycopg2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402  (bench/common.py: shared by the benchmarks)
 
 TENANT = "00000000-0000-7000-8000-00000000b16e"
 OTHER = "00000000-0000-7000-8000-0000000000a2"
@@ -130,81 +133,31 @@ def finish(owner):
     owner.autocommit = False
 
 
-FETCH = {
-    "accounts": "SELECT a.id, a.name, a.domain, a.industry, a.billing_city, a.owner_id FROM accounts_account a "
-                "WHERE a.tenant_id = %s AND a.id = ANY(%s::uuid[])",
-    "contacts": "SELECT c.id, c.first_name, c.last_name, c.title, c.email, c.owner_id FROM contacts_contact c "
-                "WHERE c.tenant_id = %s AND c.id = ANY(%s::uuid[])",
-}
-
-
-def function_body(owner, name):
-    """The function's query, inlined for the baseline: same SQL, run by the owner without RLS."""
-    cur = owner.cursor()
-    cur.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", [name])
-    return cur.fetchone()[0]
-
-
-def timed_search(cur, q, tenant):
-    """One global search: both functions, then the rows by id (what selectors.global_search does)."""
-    t0 = time.perf_counter()
-    for kind in ("accounts", "contacts"):
-        cur.execute(f"SELECT id FROM crm_search_{kind}(%s, 200)", [q])
-        ids = [str(r[0]) for r in cur.fetchall()]
-        cur.execute(FETCH[kind], [tenant, ids])
-        cur.fetchall()
-    return (time.perf_counter() - t0) * 1000
-
-
 def run(dsn_app, dsn_owner, runs):
     app = psycopg2.connect(dsn_app)
     owner = psycopg2.connect(dsn_owner)
-    owner_cur = owner.cursor()
     # Baseline: the same functions, but created by the owner as SECURITY INVOKER copies, run by the
-    # owner with FORCE lifted (no RLS at all): "the same search without RLS".
-    owner_cur.execute("SELECT similarity('a', 'a')")  # pg_trgm's library: its setting in SET
-    for kind in ("accounts", "contacts"):
-        body = function_body(owner, f"crm_search_{kind}")
-        owner_cur.execute(
-            f"CREATE OR REPLACE FUNCTION pg_temp.base_{kind}(query text, max_rows integer DEFAULT 200) "
-            "RETURNS TABLE (id uuid, score real) LANGUAGE plpgsql STABLE "
-            "SET search_path = public, pg_temp SET plan_cache_mode = force_custom_plan "
-            "SET pg_trgm.word_similarity_threshold = 0.5 AS $fn$" + body + "$fn$")
-    owner.commit()
+    # owner with FORCE lifted (no RLS at all): "the same search without RLS" (bench/common.py).
+    common.create_baseline_search(owner)
     results = []
     for label, q in QUERIES:
         rls, base = [], []
         for i in range(runs):
             for side in ((0, 1) if i % 2 else (1, 0)):  # interleaved
                 if side == 0:
-                    cur = app.cursor()
-                    cur.execute("SELECT set_config('app.tenant_id', %s, true)", [TENANT])
-                    rls.append(timed_search(cur, q, TENANT))
-                    app.rollback()
+                    rls.append(common.search_with_rls(app, q, TENANT))
                 else:
-                    owner_cur.execute("ALTER TABLE accounts_account NO FORCE ROW LEVEL SECURITY")
-                    owner_cur.execute("ALTER TABLE contacts_contact NO FORCE ROW LEVEL SECURITY")
-                    owner_cur.execute("SELECT set_config('app.tenant_id', %s, true)", [TENANT])
-                    t0 = time.perf_counter()
-                    for kind in ("accounts", "contacts"):
-                        owner_cur.execute(f"SELECT id FROM pg_temp.base_{kind}(%s, 200)", [q])
-                        ids = [str(r[0]) for r in owner_cur.fetchall()]
-                        owner_cur.execute(FETCH[kind], [TENANT, ids])
-                        owner_cur.fetchall()
-                    base.append((time.perf_counter() - t0) * 1000)
-                    owner.rollback()  # FORCE comes back with the rollback
+                    base.append(common.search_without_rls(owner, q, TENANT))
         cur = app.cursor()
-        cur.execute("SELECT set_config('app.tenant_id', %s, true)", [TENANT])
+        common.enter_tenant(cur, TENANT)
         cur.execute("SELECT count(*) FROM crm_search_accounts(%s, 200)", [q])
         n_acc = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM crm_search_contacts(%s, 200)", [q])
         n_con = cur.fetchone()[0]
         app.rollback()
 
-        def p95(xs):
-            return sorted(xs)[max(0, int(round(0.95 * len(xs))) - 1)]
-
-        row = (label, q, n_acc, n_con, statistics.median(rls), p95(rls), statistics.median(base), p95(base))
+        row = (label, q, n_acc, n_con, statistics.median(rls), common.p95(rls), statistics.median(base),
+               common.p95(base))
         results.append(row)
         print("| {} | `{}` | {} / {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.2f} |".format(
             *row, statistics.median(rls) / statistics.median(base)), flush=True)
@@ -219,12 +172,10 @@ def main():
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--load", action="store_true")
     args = parser.parse_args()
-    if args.db in ("crm",) or not args.db.endswith("bench"):
-        raise SystemExit("a scratch database whose name ends in 'bench', please")
+    common.require_scratch(args.db)
 
     def dsn(env):
-        u = urlparse(os.environ[env])
-        return f"host={u.hostname} port={u.port} user={u.username} password={u.password} dbname={args.db}"
+        return common.dsn(env, args.db)
 
     if args.load:
         owner = psycopg2.connect(dsn("DATABASE_OWNER_URL"))

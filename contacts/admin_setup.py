@@ -14,6 +14,13 @@ def _account_activities(request, account) -> dict:
     return account_panel_context(request, account)
 
 
+def _account_relations(request, account) -> dict:
+    from .selectors import RELATIONS_SHOWN, account_relations
+
+    rows = account_relations(actor=request.membership, account=account)
+    return {"relations": rows[:RELATIONS_SHOWN], "more_relations": len(rows) > RELATIONS_SHOWN}
+
+
 def register() -> None:
     nav.register(nav.NavEntry("Contacts", "contact_list", "users", order=20))
     nav.register(nav.NavEntry("Activities", "activity_list", "inbox", order=30))
@@ -24,6 +31,11 @@ def register() -> None:
         "My day", "No tasks due and no meetings today. Your calls, meetings and tasks appear here, earliest first.",
         "calendar", frozenset({Role.REP, Role.MANAGER}), order=10, wide=True,
         template="contacts/panels/my_day.html", empty_title="A clear day",
+    ))
+    # read-only here: relations are edited on the contact's form
+    register_panel(AccountPanel(
+        key="contact_relations", title="People with a role here", order=10, column="main",
+        template="contacts/panels/account_relations.html", context=_account_relations,
     ))
     register_panel(AccountPanel(
         key="activities", title="Activity", order=20, column="main",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import django_filters
 from django.db import transaction
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,9 +17,10 @@ from rest_framework.response import Response
 
 from crm.api.pagination import KeysetPagination
 from crm.audit.api import HistoryMixin
+from crm.customfields.api import CUSTOM_FILTER_PARAMETER, CustomFilterMixin, CustomValuesField
 from crm.tenancy.search import prefix_q
 
-from . import selectors, services
+from . import gdpr, selectors, services
 from .models import (
     AccountRelation,
     Activity,
@@ -75,6 +77,10 @@ class ConsentRecordSerializer(serializers.Serializer):
     proof = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class EraseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why the person is erased (kept in the security log).")
+
+
 class ContactSerializer(serializers.ModelSerializer):
     account = serializers.UUIDField(source="account_id", allow_null=True, required=False)
     reports_to = serializers.UUIDField(source="reports_to_id", allow_null=True, required=False)
@@ -86,6 +92,7 @@ class ContactSerializer(serializers.ModelSerializer):
     relations = AccountRelationSerializer(many=True, required=False, source="account_relations")
     consents = ConsentSerializer(many=True, read_only=True)
     full_name = serializers.CharField(read_only=True)
+    custom = CustomValuesField("contacts")
 
     class Meta:
         model = Contact
@@ -141,7 +148,8 @@ class ContactPagination(KeysetPagination):
     ordering = ("name_key", "id")
 
 
-class ContactViewSet(HistoryMixin, viewsets.ModelViewSet):
+@extend_schema(parameters=[CUSTOM_FILTER_PARAMETER])
+class ContactViewSet(CustomFilterMixin, HistoryMixin, viewsets.ModelViewSet):
     """Contacts you may see (yours, your team's; admins: all). Emails and phones are lists with
     one primary each; phones come back in E.164. `GET /contacts/<id>/history/`: their changes."""
 
@@ -149,6 +157,7 @@ class ContactViewSet(HistoryMixin, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     pagination_class = ContactPagination
+    custom_object = "contacts"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -161,6 +170,30 @@ class ContactViewSet(HistoryMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.contact_delete(actor=_actor(self), contact=instance)
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT},
+                   description="Everything held about the contact (GDPR access request), in sections: "
+                               "contact, emails, phones, account_relations, consents, activities, history. "
+                               "Admins; managers for their team's contacts. Logged in the security log.")
+    @action(detail=True, methods=["get"], url_path="gdpr-export", url_name="gdpr-export",
+            filter_backends=[], pagination_class=None)
+    def gdpr_export(self, request, *args, **kwargs):
+        contact = self.get_object()
+        return Response(gdpr.contact_export(actor=_actor(self), contact=contact, request=request._request))
+
+    @extend_schema(request=EraseSerializer, responses=ContactSerializer,
+                   description="Erase the person (GDPR): anonymised in place, statistics kept, history "
+                               "blanked, the reason in the security log. Admins only; cannot be undone.")
+    @action(detail=True, methods=["post"], url_path="erase", url_name="erase",
+            filter_backends=[], pagination_class=None)
+    def erase(self, request, *args, **kwargs):
+        contact = self.get_object()
+        data = EraseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        gdpr.contact_erase(actor=_actor(self), contact=contact, reason=data.validated_data["reason"],
+                           request=request._request)
+        contact = self.get_queryset().get(pk=contact.pk)
+        return Response(ContactSerializer(contact, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ConsentRecordSerializer, responses=ConsentSerializer)
     @action(detail=True, methods=["post"], url_path="consent", url_name="consent",
@@ -194,13 +227,14 @@ class ActivitySerializer(serializers.ModelSerializer):
                                       help_text="Meetings: colleagues (membership ids)")
     attendee_contacts = serializers.ListField(child=serializers.UUIDField(), required=False, write_only=True,
                                               help_text="Meetings: contacts")
+    custom = CustomValuesField("activities")
 
     class Meta:
         model = Activity
         fields = [
             "id", "kind", "subject", "body", "owner", "account", "contact", "related_type", "related_id",
             "occurred_at", "ends_at", "due_at", "status", "priority", "completed_at", "remind_at", "reminded_at",
-            "direction", "duration_minutes", "outcome", "location", "attendees", "attendee_contacts",
+            "direction", "duration_minutes", "outcome", "location", "attendees", "attendee_contacts", "custom",
             "created_at", "updated_at",
         ]
         read_only_fields = ["id", "related_type", "related_id", "completed_at", "reminded_at", "created_at",
@@ -214,10 +248,10 @@ class ActivitySerializer(serializers.ModelSerializer):
             return services.task_create(
                 actor=actor, subject=data.get("subject", ""), due_at=data.get("due_at"),
                 priority=data.get("priority") or Activity.Priority.NORMAL, remind_at=data.get("remind_at"),
-                body=data.get("body", ""), owner=data.get("owner_id"), **links,
+                body=data.get("body", ""), owner=data.get("owner_id"), custom=data.get("custom"), **links,
             )
         allowed = {"body", "occurred_at", "ends_at", "direction", "duration_minutes", "outcome", "location",
-                   "attendees", "attendee_contacts"}
+                   "attendees", "attendee_contacts", "custom"}
         return services.activity_log(actor=actor, kind=data.get("kind"), subject=data.get("subject", ""),
                                      **links, **{k: v for k, v in data.items() if k in allowed})
 
@@ -247,7 +281,8 @@ class ActivityPagination(KeysetPagination):
     ordering = ("-occurred_at", "-id")
 
 
-class ActivityViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+@extend_schema(parameters=[CUSTOM_FILTER_PARAMETER])
+class ActivityViewSet(CustomFilterMixin, HistoryMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                       mixins.DestroyModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Calls, meetings, tasks, notes, logged emails and visits you may see, newest first.
     `POST /activities/<id>/complete/` completes a task (idempotent); managers comment with
@@ -257,6 +292,7 @@ class ActivityViewSet(HistoryMixin, mixins.CreateModelMixin, mixins.RetrieveMode
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilter
     pagination_class = ActivityPagination
+    custom_object = "activities"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

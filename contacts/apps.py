@@ -10,3 +10,7 @@ class ContactsConfig(AppConfig):
         from . import admin_setup, tasks  # noqa: F401  tasks: registered wherever the beat schedule is read
 
         admin_setup.register()
+        from crm.customfields.registry import register_object
+
+        register_object("contacts", "contacts.Contact", "Contacts", "contact")
+        register_object("activities", "contacts.Activity", "Activities", "activity")

@@ -7,6 +7,8 @@ from django_countries import countries
 
 from accounts.models import Account
 from crm.access import policy as access
+from crm.customfields.forms import PREFIX as CUSTOM_PREFIX
+from crm.customfields.forms import add_custom_fields, custom_bound_fields, custom_data
 
 from .models import Activity, Channel, Consent, Contact
 
@@ -25,6 +27,70 @@ def account_choices(actor, current=None) -> list[tuple[str, str]]:
 
 def lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+RELATION_BLANK_ROWS = 2
+CONTACT_CHOICES_MAX = 500
+
+
+def add_relation_fields(form: forms.Form, actor, contact: Contact | None) -> None:
+    """Other accounts the person has a role at ("board member"): an account and a role per row, the
+    current relations first, then empty rows to add more. Rows are `form.relation_rows`."""
+    current = list(contact.account_relations.all()) if contact is not None else []
+    choices = account_choices(actor)
+    known = {value for value, _ in choices}
+    form.relation_rows = []
+    for i in range(len(current) + RELATION_BLANK_ROWS):
+        relation = current[i] if i < len(current) else None
+        row_choices = choices
+        if relation is not None and str(relation.account_id) not in known:
+            row_choices = [*choices, (str(relation.account_id), relation.account.name)]
+        account_name, role_name = f"relation_account_{i}", f"relation_role_{i}"
+        form.fields[account_name] = forms.ChoiceField(
+            choices=row_choices, required=False, label="Account",
+            initial=str(relation.account_id) if relation else "")
+        form.fields[role_name] = forms.CharField(
+            max_length=80, required=False, label="Role", initial=relation.role if relation else "",
+            widget=forms.TextInput(attrs={"placeholder": "e.g. board member"}))
+        form.relation_rows.append((form[account_name], form[role_name]))
+
+
+def relations_data(form: forms.Form) -> list[dict]:
+    """The filled relation rows as the services take them; an incomplete row is a field error."""
+    out = []
+    for account_field, role_field in getattr(form, "relation_rows", []):
+        account = form.cleaned_data.get(account_field.name) or ""
+        role = (form.cleaned_data.get(role_field.name) or "").strip()
+        if account and role:
+            out.append({"account": account, "role": role})
+        elif account:
+            form.add_error(role_field.name, "Say what role they have there.")
+        elif role:
+            form.add_error(account_field.name, "Choose the account.")
+    return out
+
+
+def add_attendee_fields(form: forms.Form, actor, activity: Activity | None = None) -> None:
+    """Who attends a meeting: colleagues of the company, and contacts the actor can see."""
+    from crm.tenancy.models import Membership
+
+    members = Membership.objects.for_tenant(actor.tenant_id).filter(is_active=True).select_related("user") \
+        .order_by("user__full_name", "user__email", "id")
+    contacts = access.visible(Contact.objects.for_tenant(actor.tenant_id), actor, "read") \
+        .filter(erased_at__isnull=True).order_by("name_key", "id")
+    form.fields["attendees"] = forms.MultipleChoiceField(
+        required=False, label="Colleagues attending", widget=forms.SelectMultiple(attrs={"size": 4}),
+        choices=[(str(m.pk), m.user.full_name or m.user.email) for m in members],
+        help_text="Meetings only. Ctrl/⌘-click to choose several.")
+    form.fields["attendee_contacts"] = forms.MultipleChoiceField(
+        required=False, label="Contacts attending", widget=forms.SelectMultiple(attrs={"size": 6}),
+        choices=[(str(pk), " ".join(p for p in (first, last) if p)) for pk, first, last in
+                 contacts.values_list("id", "first_name", "last_name")[:CONTACT_CHOICES_MAX]],
+        help_text="Meetings only.")
+    if activity is not None:
+        rows = list(activity.attendees.all())
+        form.initial.setdefault("attendees", [str(a.membership_id) for a in rows if a.membership_id])
+        form.initial.setdefault("attendee_contacts", [str(a.contact_id) for a in rows if a.contact_id])
 
 
 class ContactForm(forms.Form):
@@ -63,12 +129,25 @@ class ContactForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.fields["account"].choices = account_choices(actor, contact.account if contact else None)
+        add_relation_fields(self, actor, contact)
+        add_custom_fields(self, actor.tenant, "contacts", contact.custom if contact is not None else None)
+
+    def custom_fields(self) -> list:
+        return custom_bound_fields(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.relations = relations_data(self)  # other accounts and roles; an incomplete row is an error
+        return cleaned
 
     def service_kwargs(self) -> dict:
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM_PREFIX)}
+        data["custom"] = custom_data(self)
         data["account"] = data.get("account") or None
         data["emails"] = lines(data.get("emails", ""))
         data["phones"] = lines(data.get("phones", ""))
+        data = {k: v for k, v in data.items() if not k.startswith("relation_")}
+        data["relations"] = self.relations
         return data
 
 
@@ -124,9 +203,14 @@ class ActivityForm(forms.Form):
                                  label="Priority (tasks)")
     remind_at = forms.DateTimeField(required=False, widget=DATETIME, label="Remind me (tasks)")
 
-    def __init__(self, *args, actor, **kwargs):
+    def __init__(self, *args, actor, activity: Activity | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].choices = account_choices(actor)
+        add_attendee_fields(self, actor, activity)
+        add_custom_fields(self, actor.tenant, "activities", None)
+
+    def custom_fields(self) -> list:
+        return custom_bound_fields(self)
 
 
 class CommentForm(forms.Form):
@@ -135,12 +219,15 @@ class CommentForm(forms.Form):
 
 def activity_kwargs(kind: str, data: dict) -> dict:
     """Arguments for task_create (tasks) or activity_log (the rest) from a form's cleaned data."""
+    custom = {k.removeprefix(CUSTOM_PREFIX): v for k, v in data.items() if k.startswith(CUSTOM_PREFIX)}
     data = {k: v for k, v in data.items() if v not in (None, "")}
-    common = {"subject": data.get("subject", ""), "body": data.get("body", "")}
+    common = {"subject": data.get("subject", ""), "body": data.get("body", ""), "custom": custom}
     if kind == Activity.Kind.TASK:
         return {**common, "due_at": data.get("due_at"), "priority": data.get("priority") or "normal",
                 "remind_at": data.get("remind_at")}
     extra = {k: data[k] for k in ("occurred_at", "ends_at", "location") if k in data}
     if kind == Activity.Kind.CALL:
         extra.update({k: data[k] for k in ("direction", "duration_minutes", "outcome") if k in data})
+    if kind == Activity.Kind.MEETING:
+        extra.update({k: data[k] for k in ("attendees", "attendee_contacts") if data.get(k)})
     return {**common, "kind": kind, **extra}

@@ -219,6 +219,8 @@ class Activity(TenantModel):
     outcome = models.CharField(max_length=120, blank=True)
     location = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # admin-defined fields (crm/customfields)
+    custom = models.JSONField(default=dict, blank=True)
 
     class Meta(TenantModel.Meta):
         indexes = [

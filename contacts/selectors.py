@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,7 +22,7 @@ from crm.access import policy as access
 from crm.tenancy.models import Membership
 from crm.tenancy.search import keyset_after, prefix_q
 
-from .models import Activity, ActivityComment, Attendee, Contact
+from .models import AccountRelation, Activity, ActivityComment, Attendee, Contact
 
 TIMELINE_PAGE = 25
 CONTACT_PAGE = 50
@@ -115,6 +115,20 @@ def contact_get(*, actor: Membership, pk) -> Contact:
     return contact
 
 
+RELATIONS_SHOWN = 50
+
+
+def account_relations(*, actor: Membership, account, limit: int = RELATIONS_SHOWN) -> list[AccountRelation]:
+    """People with a role at the account other than as its own contacts ("board member"), whose
+    contact the actor may see; by role. One query on (tenant_id, account_id), at most limit + 1."""
+    account_id = getattr(account, "pk", account)
+    return list(
+        AccountRelation.objects.for_tenant(actor.tenant_id)
+        .filter(account_id=account_id, contact_id__in=contacts_visible(actor).values("id"))
+        .select_related("contact__account").order_by("role", "id")[: limit + 1]
+    )
+
+
 # --- activities ---------------------------------------------------------------------------------
 
 def activities_visible(actor: Membership) -> QuerySet[Activity]:
@@ -126,6 +140,16 @@ def _with_display(qs: QuerySet[Activity]) -> QuerySet[Activity]:
     # (joins make the planner sort the whole account's activities for a big account)
     comments = ActivityComment.objects.select_related("author__user").order_by("created_at")
     return qs.prefetch_related("owner__user", "account", "contact", Prefetch("comments", queryset=comments))
+
+
+def with_attendees(activities: list) -> list:
+    """Meetings' attendees (colleagues and contacts) on a page of activities: one query, and none
+    when the page holds no meeting."""
+    meetings = [a for a in activities if a.kind == Activity.Kind.MEETING]
+    if meetings:
+        attendees = Attendee.objects.select_related("membership__user", "contact").order_by("created_at", "id")
+        prefetch_related_objects(meetings, Prefetch("attendees", queryset=attendees))
+    return activities
 
 
 def activity_list(*, actor: Membership, kind: str = "", status: str = "", account=None, contact=None,
@@ -148,7 +172,7 @@ def activity_get(*, actor: Membership, pk) -> Activity:
     activity = _with_display(activities_visible(actor)).filter(pk=activity_id).first() if activity_id else None
     if activity is None:
         raise Http404
-    return activity
+    return with_attendees([activity])[0]
 
 
 @dataclass
@@ -187,7 +211,7 @@ def timeline_page(qs: QuerySet[Activity], *, before: str | None = None, size: in
     # the order is one range of activity_<account|contact>_time_idx; no IS NOT NULL row filter
     rows = list(_with_display(qs).order_by("-occurred_at", "-id")[: size + 1])
     more = len(rows) > size
-    rows = rows[:size]
+    rows = with_attendees(rows[:size])
     cursor = encode_cursor(rows[-1].occurred_at.isoformat(), rows[-1].pk) \
         if more and rows[-1].occurred_at is not None else None
     return TimelinePage(rows, cursor)

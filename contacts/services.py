@@ -14,10 +14,12 @@ import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
 from crm.access import policy as access
+from crm.customfields import services as customfields
 from crm.tenancy.models import Membership, Role
 
 from .models import (
@@ -231,19 +233,28 @@ def _relations(actor: Membership, contact: Contact, relations) -> None:
     AccountRelation.objects.bulk_create(rows)
 
 
+def _refuse_erased(contact: Contact) -> None:
+    """An erased contact (contacts/gdpr.py) is never edited back into a person."""
+    if contact.erased_at is not None:
+        raise ValidationError({"__all__": "This contact was erased (GDPR) and cannot be changed."})
+
+
 @transaction.atomic
 def contact_create(*, actor: Membership, emails=None, phones=None, relations=None, owner=None,
                    **fields) -> Contact:
     """A new contact owned by the actor (or, for managers, someone in their team)."""
     access.require(actor, "create")
     contact = Contact(tenant_id=actor.tenant_id, owner=_owner(actor, owner), created_by=actor, modified_by=actor)
+    custom = fields.pop("custom", None)
     _apply_fields(actor, contact, fields)
+    customfields.stage(contact, "contacts", custom, creating=True)
     email_entries = normalise_emails(emails)
     phone_entries = normalise_phones(phones, contact.mailing_country.code if contact.mailing_country else None)
     contact.email = next((e["email"] for e in email_entries if e["is_primary"]), "")
     contact.phone = next((e["number"] for e in phone_entries if e["is_primary"]), "")
     _full_clean(contact, exclude=["owner", "account", "reports_to"])
     contact.save(force_insert=True)
+    customfields.sync(contact, "contacts")
     _check_reports_to(contact)
     _save_emails(contact, email_entries)
     _save_phones(contact, phone_entries)
@@ -257,6 +268,8 @@ def contact_update(*, actor: Membership, contact: Contact, emails=None, phones=N
                    owner=None, **fields) -> Contact:
     """Change a contact; emails/phones/relations, when given, replace the current lists."""
     access.require(actor, "edit", contact)
+    _refuse_erased(contact)
+    custom_changed = customfields.stage(contact, "contacts", fields.pop("custom", None), creating=False)
     _apply_fields(actor, contact, fields)
     if owner is not None:
         contact.owner = _owner(actor, owner)
@@ -273,6 +286,8 @@ def contact_update(*, actor: Membership, contact: Contact, emails=None, phones=N
     if relations is not None:
         _relations(actor, contact, relations)
     contact.save()
+    if custom_changed:
+        customfields.sync(contact, "contacts")
     return contact
 
 
@@ -287,6 +302,7 @@ def consent_record(*, actor: Membership, contact: Contact, channel: str, status:
                    proof: str = "") -> Consent:
     """Record what the person agreed to on one channel, when, where and how (one row per channel)."""
     access.require(actor, "edit", contact)
+    _refuse_erased(contact)
     if channel not in Channel.values:
         raise ValidationError({"channel": "Choose email, phone or SMS."})
     if status not in Consent.Status.values:
@@ -317,7 +333,7 @@ def _links(actor: Membership, account, contact) -> tuple[Account | None, Contact
 def activity_log(*, actor: Membership, kind: str, subject: str, account=None, contact=None, body: str = "",
                  occurred_at: datetime | None = None, ends_at: datetime | None = None, direction: str = "",
                  duration_minutes: int | None = None, outcome: str = "", location: str = "",
-                 attendees: Iterable = (), attendee_contacts: Iterable = ()) -> Activity:
+                 attendees: Iterable = (), attendee_contacts: Iterable = (), custom: dict | None = None) -> Activity:
     """Log a call, note, email, visit or meeting (with colleagues and contacts attending)."""
     access.require(actor, "create")
     if kind not in LOGGED_KINDS:
@@ -340,8 +356,10 @@ def activity_log(*, actor: Membership, kind: str, subject: str, account=None, co
     )
     if kind != Activity.Kind.CALL and (direction or duration_minutes is not None or outcome):
         raise ValidationError({"direction": "Direction, duration and outcome are for calls."})
+    customfields.stage(activity, "activities", custom, creating=True)
     _full_clean(activity, exclude=["owner", "account", "contact", "created_by"])
     activity.save(force_insert=True)
+    customfields.sync(activity, "activities")
     rows = []
     for member in attendees or ():
         pk = getattr(member, "pk", member)
@@ -359,7 +377,7 @@ def activity_log(*, actor: Membership, kind: str, subject: str, account=None, co
 @transaction.atomic
 def task_create(*, actor: Membership, subject: str, due_at: datetime | None = None, priority: str = "normal",
                 remind_at: datetime | None = None, account=None, contact=None, body: str = "",
-                owner=None) -> Activity:
+                owner=None, custom: dict | None = None) -> Activity:
     """A task for the actor (or, for a manager, someone in their team). Its place on a timeline is
     when it was set (occurred_at), so timelines keep one keyset order; its deadline is due_at."""
     access.require(actor, "create")
@@ -371,8 +389,10 @@ def task_create(*, actor: Membership, subject: str, due_at: datetime | None = No
         owner=_owner(actor, owner), account=account, contact=contact, occurred_at=timezone.now(),
         due_at=due_at, priority=priority or Activity.Priority.NORMAL, remind_at=remind_at, created_by=actor,
     )
+    customfields.stage(task, "activities", custom, creating=True)
     _full_clean(task, exclude=["owner", "account", "contact", "created_by"])
     task.save(force_insert=True)
+    customfields.sync(task, "activities")
     return task
 
 
@@ -381,10 +401,11 @@ def activity_update(*, actor: Membership, activity: Activity, **fields) -> Activ
     """Change the text, timing or status of an activity the actor may edit."""
     access.require(actor, "edit", activity)
     allowed = {"subject", "body", "occurred_at", "ends_at", "due_at", "priority", "remind_at", "direction",
-               "duration_minutes", "outcome", "location", "status"}
+               "duration_minutes", "outcome", "location", "status", "custom"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({name: "This cannot be changed here." for name in sorted(unknown)})
+    custom_changed = customfields.stage(activity, "activities", fields.pop("custom", None), creating=False)
     if "remind_at" in fields and fields["remind_at"] != activity.remind_at:
         activity.reminded_at = None  # a new reminder time is a new reminder
     for name, value in fields.items():
@@ -395,6 +416,8 @@ def activity_update(*, actor: Membership, activity: Activity, **fields) -> Activ
         activity.completed_at = None
     _full_clean(activity, exclude=["owner", "account", "contact", "created_by"])
     activity.save()
+    if custom_changed:
+        customfields.sync(activity, "activities")
     return activity
 
 
@@ -402,6 +425,42 @@ def activity_update(*, actor: Membership, activity: Activity, **fields) -> Activ
 def activity_delete(*, actor: Membership, activity: Activity) -> None:
     access.require(actor, "delete", activity)
     activity.delete()
+
+
+@transaction.atomic
+def meeting_attendees_set(*, actor: Membership, activity: Activity, attendees: Iterable = (),
+                          attendee_contacts: Iterable = ()) -> Activity:
+    """Who attends a meeting: colleagues of the company and contacts, replacing the current ones.
+    Contacts the actor cannot see stay as they are (someone else invited them)."""
+    access.require(actor, "edit", activity)
+    if activity.kind != Activity.Kind.MEETING:
+        raise ValidationError({"attendees": "Only meetings have attendees."})
+    tenant_id = actor.tenant_id
+    members, seen_members = [], set()
+    for member in attendees or ():
+        pk = getattr(member, "pk", member)
+        found = Membership.objects.for_tenant(tenant_id).filter(pk=pk).first() if _is_uuid(pk) else None
+        if found is None:
+            raise ValidationError({"attendees": "Choose colleagues from your company."})
+        if found.pk not in seen_members:
+            seen_members.add(found.pk)
+            members.append(found)
+    people, seen_people = [], set()
+    for person in attendee_contacts or ():
+        found = _contact(actor, person, "attendee_contacts")
+        if found.pk not in seen_people:
+            seen_people.add(found.pk)
+            people.append(found)
+    current = Attendee.objects.for_tenant(tenant_id).filter(activity=activity)
+    visible_ids = set(access.visible(Contact.objects.for_tenant(tenant_id), actor, "read").filter(
+        pk__in=current.filter(contact__isnull=False).values("contact_id")).values_list("pk", flat=True))
+    kept_hidden = {a.contact_id for a in current if a.contact_id and a.contact_id not in visible_ids}
+    current.filter(Q(membership__isnull=False) | Q(contact_id__in=visible_ids)).delete()
+    Attendee.objects.bulk_create(
+        [Attendee(tenant_id=tenant_id, activity=activity, membership=m) for m in members]
+        + [Attendee(tenant_id=tenant_id, activity=activity, contact=c) for c in people if c.pk not in kept_hidden]
+    )
+    return activity
 
 
 @transaction.atomic

@@ -12,23 +12,25 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account
 from crm.access import policy as access
 from crm.audit.history import history_page
+from crm.customfields import display as custom_display
+from crm.customfields import services as customfields
+from crm.lists.services import remember
+from crm.lists.views import list_page
 from crm.tenancy.models import Role
 from crm.tenancy.views import member_required
-from crm.web.forms import apply_service_errors
+from crm.web.forms import apply_service_errors, safe_next
 
-from . import selectors, services
+from . import gdpr, selectors, services
 from .forms import (
     QUICK_KINDS,
     ActivityForm,
     CommentForm,
     ConsentForm,
-    ContactFilterForm,
     ContactForm,
     QuickActivityForm,
     activity_kwargs,
@@ -43,11 +45,6 @@ QUICK_FIELDS = {
 }
 
 
-def _next_url(request, fallback: str) -> str:
-    nxt = request.POST.get("next") or request.GET.get("next") or ""
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-        return nxt
-    return fallback
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -55,18 +52,8 @@ def _next_url(request, fallback: str) -> str:
 @member_required
 @require_http_methods(["GET"])
 def contact_list(request):
-    actor = request.membership
-    form = ContactFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.contact_list(actor=actor, search=filters.get("q", ""), account=filters.get("account"),
-                                owner=actor.pk if filters.get("mine") else None)
-    contacts, next_cursor = selectors.contact_page(qs, after=request.GET.get("after"))
-    query = {k: v for k, v in request.GET.items() if k != "after" and v}
-    return render(request, "contacts/contact_list.html", {
-        "form": form, "contacts": contacts, "filtered": bool(query),
-        "next_url": f"?{urlencode({**query, 'after': next_cursor})}" if next_cursor else None,
-        "first_url": f"?{urlencode(query)}" if request.GET.get("after") else None,
-    })
+    """The contacts list (crm/lists; columns and filters registered in contacts/lists.py)."""
+    return list_page(request, "contacts", "contacts/contact_list.html")
 
 
 @member_required
@@ -93,6 +80,9 @@ def contact_edit(request, pk):
     contact = selectors.contact_get(actor=actor, pk=pk)
     if not access.can(actor, "edit", contact):
         raise Http404
+    if contact.erased_at is not None:
+        messages.error(request, "This contact was erased (GDPR) and cannot be edited.")
+        return redirect("contact_detail", pk=contact.pk)
     form = ContactForm(request.POST or None, actor=actor, contact=contact)
     if request.method == "POST" and form.is_valid():
         try:
@@ -122,6 +112,7 @@ def contact_detail(request, pk):
     """The contact page: a fixed number of queries however many activities, emails or changes."""
     actor = request.membership
     contact = selectors.contact_get(actor=actor, pk=pk)
+    remember(request, "contacts", contact)
     try:
         history = history_page(contact, actor=actor, limit=20, before=request.GET.get("before") or None)
     except ValueError:
@@ -129,9 +120,13 @@ def contact_detail(request, pk):
     page = selectors.contact_timeline(actor=actor, contact=contact, kind=request.GET.get("kind", ""))
     return render(request, "contacts/contact_detail.html", {
         "contact": contact,
+        "custom_rows": custom_display.rows(customfields.specs(actor.tenant_id, "contacts"), contact.custom),
         "consents": _consents(contact),
         "consent_form": ConsentForm(),
-        "can_edit": access.can(actor, "edit", contact),
+        "can_edit": access.can(actor, "edit", contact) and contact.erased_at is None,
+        "can_delete": access.can(actor, "delete", contact),
+        "can_export": gdpr.can_export(actor, contact),
+        "can_erase": gdpr.can_erase(actor, contact),
         "history": history.entries,
         "older_url": f"?before={history.next_cursor}" if history.next_cursor else None,
         **_timeline_context(request, page, scope="contact", record=contact),
@@ -254,7 +249,7 @@ def _quick_log(request, scope: str, record_id):
             messages.success(request, "Saved.")
         else:
             messages.error(request, "Not saved: " + "; ".join(e for errs in form.errors.values() for e in errs))
-        return redirect(_next_url(request, reverse(f"{scope}_detail", args=[record.pk])))
+        return redirect(safe_next(request, reverse(f"{scope}_detail", args=[record.pk])))
     response = render(request, "contacts/partials/timeline.html", context)
     if created:
         response["HX-Trigger"] = '{"toast": {"message": "Saved", "level": "success"}}'
@@ -278,24 +273,8 @@ def contact_quick_log(request, contact_id):
 @member_required
 @require_http_methods(["GET"])
 def activity_list(request):
-    actor = request.membership
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in Activity.Kind.values else ""
-    status = request.GET.get("status", "")
-    status = status if status in Activity.Status.values else ""
-    qs = selectors.activity_list(actor=actor, kind=kind, status=status,
-                                 owner=actor.pk if request.GET.get("mine") else None)
-    page = selectors.timeline_page(qs, before=request.GET.get("before"))
-    query = {k: v for k, v in {"kind": kind, "status": status, "mine": request.GET.get("mine", "")}.items() if v}
-    tabs = [{"label": "All", "url": "?" + urlencode({k: v for k, v in query.items() if k != "kind"}),
-             "active": not kind}] + [
-        {"label": label + "s", "url": "?" + urlencode({**query, "kind": value}), "active": kind == value}
-        for value, label in Activity.Kind.choices
-    ]
-    return render(request, "contacts/activity_list.html", {
-        "activities": page.activities, "tabs": tabs, "kind": kind,
-        "next_url": "?" + urlencode({**query, "before": page.next_cursor}) if page.next_cursor else None,
-    })
+    """The activities list (crm/lists; registered in contacts/lists.py), newest first."""
+    return list_page(request, "activities", "contacts/activity_list.html")
 
 
 @member_required
@@ -316,7 +295,7 @@ def activity_create(request):
             apply_service_errors(form, exc)
         else:
             messages.success(request, "Saved.")
-            return redirect(_next_url(request, reverse("activity_list")))
+            return redirect(safe_next(request, reverse("activity_list")))
     return render(request, "contacts/activity_form.html", {"form": form})
 
 
@@ -358,7 +337,7 @@ def task_complete(request, pk):
         response["HX-Trigger"] = '{"toast": {"message": "Task done", "level": "success"}}'
         return response
     messages.success(request, f"Done: {task.subject}")
-    return redirect(_next_url(request, reverse("home")))
+    return redirect(safe_next(request, reverse("home")))
 
 
 @member_required
@@ -388,7 +367,7 @@ def activity_comment(request, pk):
             response["HX-Trigger"] = '{"toast": {"message": "Comment added", "level": "success"}}'
         return response
     (messages.error if error else messages.success)(request, error or "Comment added.")
-    return redirect(_next_url(request, reverse("activity_list")))
+    return redirect(safe_next(request, reverse("activity_list")))
 
 
 @member_required

@@ -60,4 +60,6 @@ app.conf.beat_schedule = {
     "outbox-purge-sent": {"task": "crm.outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=15)},
     # task reminders: per tenant with reminders due, mail the owners through the outbox (contacts/tasks.py)
     "task-reminders": {"task": "contacts.tasks.dispatch_task_reminders", "schedule": 60.0},
+    # export files expire after a day (crm/lists/exports.py); the download view refuses them sooner
+    "exports-purge": {"task": "crm.lists.tasks.purge_expired_exports", "schedule": crontab(minute=25)},
 }

@@ -17,6 +17,10 @@ urlpatterns = [
     path("", include("crm.tenancy.urls")),
     path("", include("crm.web.urls")),
     path("", include("crm.search.urls")),
+    path("", include("crm.customfields.urls")),
+    path("", include("crm.lists.urls")),
+    path("", include("crm.imports.urls")),
+    path("", include("crm.dedup.urls")),
 ]
 
 if getattr(settings, "DEV_MAIL_DIR", None):

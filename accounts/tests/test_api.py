@@ -1,6 +1,8 @@
 import pytest
 
 from accounts.tests.factories import AccountFactory
+from crm.customfields.services import field_create
+from crm.tenancy.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 
@@ -8,6 +10,8 @@ URL = "/api/v1/accounts/"
 
 
 def test_a_rep_creates_an_account_with_tags_and_custom_fields(api, acme):
+    with tenant_context(acme.tenant):
+        field_create(actor=acme.admin, object="accounts", label="Segment", type="picklist", options=["SMB", "Large"])
     response = api.as_(acme.rep).post(URL, {
         "name": "Globex Retail", "website": "www.globex-retail.example", "phone": "+4930123456",
         "billing_country": "DE", "tags": ["VIP", "Berlin"], "custom": {"segment": "smb"},
@@ -17,7 +21,7 @@ def test_a_rep_creates_an_account_with_tags_and_custom_fields(api, acme):
     assert body["owner"] == str(acme.rep.pk)
     assert body["domain"] == "globex-retail.example"
     assert sorted(body["tags"]) == ["Berlin", "VIP"]
-    assert body["custom"] == {"segment": "smb"}
+    assert body["custom"] == {"segment": "SMB"}
     assert body["created_by"] == str(acme.rep.pk)
 
 

@@ -21,3 +21,19 @@ KIND_ICONS = {"call": "phone", "meeting": "calendar", "task": "list-checks", "no
 def kind_icon(kind: str) -> str:
     """The icon name (components/icon.html) for an activity kind."""
     return KIND_ICONS.get(kind, "activity")
+
+
+@register.filter
+def editable_by(record, membership) -> bool:
+    """`{% if activity|editable_by:request.membership %}`: the access engine's answer (crm/access)."""
+    from crm.access import policy as access
+
+    return access.can(membership, "edit", record)
+
+
+@register.filter
+def attendee_name(attendee) -> str:
+    if attendee.membership_id:
+        user = attendee.membership.user
+        return user.full_name or user.email
+    return attendee.contact.full_name if attendee.contact_id else ""

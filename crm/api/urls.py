@@ -3,6 +3,10 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccountViewSet
 from contacts import api as contacts_api
+from crm.customfields import urls as customfields_urls
+from crm.dedup import urls as dedup_urls
+from crm.imports import urls as imports_urls
+from crm.lists import urls as lists_urls
 from crm.search.api import SearchView
 
 from . import members, views
@@ -19,4 +23,8 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
     path("search/", SearchView.as_view(), name="api-search"),
     *router.urls,
+    *customfields_urls.api_urlpatterns,
+    *lists_urls.api_urlpatterns,
+    *imports_urls.api_urlpatterns,
+    *dedup_urls.api_urlpatterns,
 ]

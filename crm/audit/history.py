@@ -26,7 +26,15 @@ Decisions, and why
   trigger, not Django, inserts). Time order comes from `pgh_created_at`, set with
   `clock_timestamp()` (the moment of the change, not of the transaction's start), then `pgh_id`.
 - **Append-only**: the event tables carry pghistory's protect trigger; the application role
-  cannot rewrite or delete history.
+  cannot rewrite or delete history through the ORM or plain SQL. One reviewed exception: a GDPR
+  erasure blanks the personal values in the history of the erased contact through the SECURITY
+  DEFINER function `contacts_erase_history` (contacts/migrations/0004, contacts/gdpr.py), which
+  writes constants only, for a contact already marked erased, in the current tenant. (The protect
+  trigger honours pgtrigger's `pgtrigger.ignore` setting, which any role may set, and the app role
+  still holds UPDATE/DELETE on event tables from crm/tenancy/rls.py's blanket grant: revoking
+  those two on event tables would make the function the only way, with nothing else to change.)
+- **A new record's entry is one line**: the insert event lists only the values that were given
+  (not empty ones nor plain defaults such as `custom = {}`), and the page says "created".
 - **Secrets never enter history**: `track()` leaves out any field whose name says it holds a
   secret (`*_hash`, `password`, `secret`, `token`...) on top of the `exclude` it is given, and the
   catalog test fails on an event column that looks like one. `updated_at` is left out too: it
@@ -391,13 +399,20 @@ def history_page(obj, *, actor, limit: int = 50, before: str | None = None) -> H
     return HistoryPage(entries=entries, next_cursor=next_cursor)
 
 
+def _is_unset(f: models.Field, value) -> bool:
+    """Empty (None, "", {}, []) or the field's plain default (False, "normal"...)."""
+    if value is None or value == "" or (isinstance(value, (dict, list)) and not value):
+        return True
+    return f.has_default() and not callable(f.default) and value == f.default
+
+
 def _changes(row, previous, fields, labels) -> list[FieldChange]:
     changes = []
     for f in fields:
         after = getattr(row, f.attname)
         if row.pgh_label == "insert":
-            if after is None or after == "":
-                continue
+            if _is_unset(f, after):
+                continue  # a new record's empty and default fields are no news
             before, known = None, True
         elif previous is not None:
             before, known = getattr(previous, f.attname), True

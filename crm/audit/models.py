@@ -26,6 +26,8 @@ class SecurityEvent(TenantModel):
         MEMBER_INVITED = "member.invited", "Colleague invited"
         MEMBER_JOINED = "member.joined", "Colleague joined"
         MEMBER_REMOVED = "member.removed", "Member removed"
+        CONTACT_EXPORTED = "contact.exported", "Contact data exported (GDPR)"
+        CONTACT_ERASED = "contact.erased", "Contact erased (GDPR)"
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

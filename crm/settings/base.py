@@ -46,8 +46,12 @@ INSTALLED_APPS = [
     "crm.api",
     "crm.web",
     "django_countries",
+    "crm.customfields",  # admin-defined fields: before the apps that register their objects
     "accounts",
     "contacts",
+    "crm.lists",  # saved views, column choice, bulk actions and exports of every list
+    "crm.imports",
+    "crm.dedup",
     "crm.search",  # global search: after the apps whose records it searches
 ]
 
@@ -270,6 +274,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"token": env("API_RATE", "600/min"), "auth": "20/min"},
     "NON_FIELD_ERRORS_KEY": "non_field_errors",
 }
+# Private files: uploaded imports and finished exports, per tenant and job (never under static or
+# media URLs; pages stream them after checking who asks). Web and worker must share the directory.
+IMPORTS_ROOT = env("CRM_IMPORT_DIR", str(BASE_DIR / ".data" / "imports"))
+CRM_EXPORT_DIR = env("CRM_EXPORT_DIR", str(BASE_DIR / ".data" / "exports"))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
     "DESCRIPTION": "Every call runs in exactly one tenant: the one the token was issued for.",
@@ -286,6 +295,9 @@ SPECTACULAR_SETTINGS = {
         "ConsentStatusEnum": "contacts.models.Consent.Status",
         "ActivityStatusEnum": "contacts.models.Activity.Status",
         "ChannelEnum": "contacts.models.Channel",
+        # records with custom fields, imports and list views (the registries' objects)
+        "RecordObjectEnum": [("accounts", "Accounts"), ("contacts", "Contacts"), ("activities", "Activities")],
+        "MergeObjectEnum": "crm.dedup.models.ObjectType",
     },
 }
 

@@ -124,6 +124,7 @@ def seed(tenant, people: dict) -> None:
     """DEMO_SEEDERS entry: (tenant, {"admin"|"manager"|"rep"|"rep2"|"agent": Membership})."""
     from accounts.models import Account, AccountTag, Tag
     from contacts.models import Activity, Contact, ContactEmail, ContactPhone
+    from crm.customfields import services as customfields
 
     with tenant_context(tenant):
         if Account.objects.for_tenant(tenant).exists():
@@ -191,7 +192,22 @@ def seed(tenant, people: dict) -> None:
             word = words[GROUPS + i % (len(words) - GROUPS)]
             i += 1
             company(word, rng.choice(industries), rng.choices(countries, weights)[0], rng.choice(owners))
+        # custom fields, as a company's admin would add them (crm/customfields)
+        admin = people["admin"]
+        customfields.field_create(actor=admin, object="accounts", label="Segment", type="picklist",
+                                  options=["SMB", "Mid-market", "Enterprise"], help_text="Sales segment, by size.")
+        customfields.field_create(actor=admin, object="accounts", label="Contract renewal", name="contract_renewal",
+                                  type="date", help_text="When the current contract is up for renewal.")
+        customfields.field_create(actor=admin, object="contacts", label="Buying role", name="buying_role",
+                                  type="picklist", options=["Decision maker", "Influencer", "User", "Gatekeeper"])
+        for account in accounts:
+            size = account.employees or 0
+            account.custom = {"segment": "SMB" if size < 100 else "Mid-market" if size < 1000 else "Enterprise"}
+            if account.type == "customer":
+                renewal = today.date() + timedelta(days=rng.randint(-20, 400))
+                account.custom["contract_renewal"] = renewal.isoformat()
         Account.objects.bulk_create(accounts, batch_size=500)  # parents come first in the list
+        customfields.write_many(tenant.pk, "accounts", [(a.pk, a.custom) for a in accounts])
 
         tags = Tag.objects.bulk_create([Tag(tenant=tenant, name=t) for t in TAGS])
         AccountTag.objects.bulk_create([
@@ -230,7 +246,11 @@ def seed(tenant, people: dict) -> None:
                                            is_primary=True))
                 if rng.random() < 0.4:
                     phones.append(ContactPhone(tenant=tenant, contact=contact, number=account.phone, label="work"))
+        for contact in contacts:
+            role = rng.choice(["Decision maker", "Influencer", "User", "User", "Gatekeeper", None])
+            contact.custom = {"buying_role": role} if role else {}
         Contact.objects.bulk_create(contacts, batch_size=500)
+        customfields.write_many(tenant.pk, "contacts", [(c.pk, c.custom) for c in contacts])
         ContactEmail.objects.bulk_create(emails, batch_size=500)
         ContactPhone.objects.bulk_create(phones, batch_size=500)
         by_account: dict = {}

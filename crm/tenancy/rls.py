@@ -133,6 +133,15 @@ def apply_grants(cursor) -> None:
         privileges += ", TRUNCATE, MAINTAIN"
     cursor.execute(f"GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {_q(role)}")
     cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_q(role)}")
+    # History is append-only for the application: without UPDATE/DELETE it cannot rewrite a change
+    # record even if it switched the append-only trigger off (pgtrigger.ignore is a session
+    # setting it may set). The one reviewed rewrite, a GDPR erasure, runs as the owner inside a
+    # SECURITY DEFINER function (contacts/gdpr.py).
+    from pghistory.models import Event
+
+    for model in apps.get_models():
+        if issubclass(model, Event) and not model._meta.abstract and model._meta.managed:
+            cursor.execute(f"REVOKE UPDATE, DELETE ON {_q(model._meta.db_table)} FROM {_q(role)}")
 
 
 def apply_all(sender=None, using="default", **kwargs) -> None:

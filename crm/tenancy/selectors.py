@@ -98,6 +98,10 @@ def describe_event(event: SecurityEvent) -> str:
         return "refused: locked out" if d.get("locked_out") else "wrong password"
     if event.kind == "login.locked":
         return f"after {d['failures']} failures" if d.get("failures") else ""
+    if event.kind == "contact.erased":  # GDPR (contacts/gdpr.py): which contact, and why
+        return f"contact {d.get('contact', '')}: {d.get('reason', '')}"
+    if event.kind == "contact.exported":
+        return f"contact {d.get('contact', '')}"
     if event.kind == "mfa.recovery_used" and d.get("codes_left") is not None:
         return f"{d['codes_left']} codes left"
     return ""

@@ -1,7 +1,10 @@
 /* Keyboard navigation of list pages: in a table[data-list-nav], j / ArrowDown and k / ArrowUp
    move the focus over the rows (the focus ring sits on the row's main link, tr[data-row]
    a[data-row-link]); Enter opens it, as any focused link. x toggles the row's checkbox.
-   A "select all" checkbox (input[data-select-all]) ticks every row's box. No inline script:
+   A "select all" checkbox (input[data-select-all]) ticks every row's box; Escape clears the
+   selection; [data-selected-count] says how many are ticked. Enter in an input[data-submit-with=id]
+   presses that button (the bulk "Add tag" field). The column dialog ([data-column-list]) orders
+   its items by drag (sortablejs, loaded by the page) or by the ↑/↓ buttons. No inline script:
    the CSP allows only files like this one. */
 (function () {
   "use strict";
@@ -52,8 +55,64 @@
         if (box) { event.preventDefault(); box.click(); }
         break;
       }
+      case "Escape": {
+        var ticked = table.querySelectorAll("input[type=checkbox]:checked");
+        if (ticked.length) {
+          Array.prototype.forEach.call(ticked, function (box) { box.checked = false; });
+          updateCount(table);
+        }
+        break;
+      }
     }
   });
+
+  function updateCount(table) {
+    var out = doc.querySelector("[data-selected-count]");
+    if (!out || !table) return;
+    var n = table.querySelectorAll("tr[data-row] input[type=checkbox]:checked").length;
+    out.textContent = n ? n + " selected" : "";
+  }
+
+  doc.addEventListener("change", function (event) {
+    var table = event.target.closest && event.target.closest("table[data-list-nav]");
+    if (table) updateCount(table);
+  });
+
+  doc.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Enter" || !input.matches || !input.matches("input[data-submit-with]")) return;
+    var button = doc.getElementById(input.getAttribute("data-submit-with"));
+    if (button) { event.preventDefault(); button.click(); }
+  });
+
+  // --- the column dialog ------------------------------------------------------------------
+  function moveItem(button, step) {
+    var item = button.closest("[data-column]");
+    if (!item) return;
+    var sibling = step < 0 ? item.previousElementSibling : item.nextElementSibling;
+    if (!sibling) return;
+    if (step < 0) item.parentNode.insertBefore(item, sibling);
+    else item.parentNode.insertBefore(sibling, item);
+    button.focus();
+  }
+
+  doc.addEventListener("click", function (event) {
+    var up = event.target.closest && event.target.closest("[data-column-up]");
+    var down = event.target.closest && event.target.closest("[data-column-down]");
+    if (up) { event.preventDefault(); moveItem(up, -1); }
+    if (down) { event.preventDefault(); moveItem(down, 1); }
+  });
+
+  function initSortable() {
+    if (!window.Sortable) return;
+    Array.prototype.forEach.call(doc.querySelectorAll("[data-column-list]"), function (list) {
+      if (list.dataset.sortable) return;
+      list.dataset.sortable = "1";
+      window.Sortable.create(list, { handle: ".column-handle", animation: 120 });
+    });
+  }
+  if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", initSortable);
+  else initSortable();
 
   doc.addEventListener("change", function (event) {
     var all = event.target;
@@ -62,5 +121,6 @@
     Array.prototype.forEach.call(table.querySelectorAll("tr[data-row] input[type=checkbox]"), function (box) {
       box.checked = all.checked;
     });
+    updateCount(table);
   });
 })();

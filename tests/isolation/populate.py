@@ -101,3 +101,14 @@ def _attendee(company):
         kind=Activity.Kind.MEETING, subject="Kick-off", owner=company.rep
     )
     return Attendee.objects.create(activity=activity, membership=company.rep)
+
+
+@register("dedup_duplicatecandidate")
+def _duplicate_candidate(company):
+    """A pair is stored in id order (a check constraint): two of the company's contacts, ordered."""
+    from contacts.models import Contact
+    from crm.dedup.models import DuplicateCandidate
+
+    ids = sorted((Contact.objects.create(last_name=f"Twin {n}", owner=company.rep).pk for n in range(2)), key=str)
+    return DuplicateCandidate.objects.create(object="contacts", record_a=ids[0], record_b=ids[1], rule="same_email",
+                                             score=100, found_at=timezone.now())

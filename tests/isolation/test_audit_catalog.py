@@ -16,6 +16,10 @@ pytestmark = pytest.mark.django_db
 NOT_TRACKED = {
     "audit.securityevent": "an append-only log of security facts itself; its history would be a copy of it",
     "outbox.outboxmessage": "transport queue, not business data",
+    "customfields.customvalue": "a derived, filterable copy of the record's `custom` column, whose history covers it",
+    "lists.recentview": "which records a person opened, upserted on every record page: a log of reads, not business data",
+    "lists.exportjob": "a transient job (status, progress, file name) that expires after a day",
+    "lists.trashbatch": "the snapshot behind Undo of a bulk delete; the deletes and restores are in the records' own history",
 }
 
 EVENT_MODELS = [m for m in rls.tenant_models() if issubclass(m, Event)]
@@ -90,6 +94,16 @@ def test_history_is_append_only(model):
         [model._meta.db_table],
     )
     assert any(name.startswith("pgtrigger_append_only_") for (name,) in rows)
+
+
+@pytest.mark.parametrize("model", EVENT_MODELS, ids=lambda m: m._meta.db_table)
+def test_the_application_cannot_rewrite_history(model):
+    """Even with the append-only trigger switched off (pgtrigger.ignore is a session setting the
+    app role may set), the app role holds no UPDATE or DELETE on a history table."""
+    role = settings.DATABASE_APP_ROLE
+    table = model._meta.db_table
+    assert fetch("SELECT has_table_privilege(%s, %s, 'UPDATE'), has_table_privilege(%s, %s, 'DELETE'), "
+                 "has_table_privilege(%s, %s, 'INSERT')", [role, table] * 3) == [(False, False, True)]
 
 
 def test_the_global_history_context_table_stays_empty(acme):

@@ -130,6 +130,12 @@ REVIEWED_SECURITY_DEFINER: dict[str, str] = {
         "RLS through visible() (crm/search/migrations/0001, crm/search/tests/test_search_function.py)"
     ),
     "crm_search_contacts": "global search over contacts: the same as crm_search_accounts (crm/search/migrations/0001)",
+    "contacts_erase_history": (
+        "GDPR erasure's one way to change history: blanks the personal columns of the event rows of a contact whose "
+        "erased_at is set (and of its emails, phones, consents and its own activities) with constants only; tenant "
+        "from app.tenant_id (unset: error), owner under FORCEd RLS too; lifts only those tables' append_only "
+        "triggers for its own duration; never deletes (contacts/migrations/0004, contacts/tests/test_gdpr.py)"
+    ),
 }
 
 

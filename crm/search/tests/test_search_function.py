@@ -67,6 +67,8 @@ def test_crm_search_is_nologin_bypassrls_and_reads_only_the_searched_columns():
     assert readable == {
         "accounts_account": {"id", "tenant_id", "name", "name_key", "domain"},
         "contacts_contact": {"id", "tenant_id", "first_name", "last_name", "name_key", "email", "phone", "erased_at"},
+        "contacts_contactemail": {"tenant_id", "contact_id", "email"},
+        "contacts_contactphone": {"tenant_id", "contact_id", "number"},
     }
 
 
@@ -82,7 +84,7 @@ def test_the_application_role_cannot_call_a_search_function_for_another_tenant()
 # --- plans, as the function's owner sees them -----------------------------------------------------
 
 TENANT = "00000000-0000-7000-8000-0000000a11ce"
-TABLES = ["accounts_account", "contacts_contact"]
+TABLES = ["accounts_account", "contacts_contact", "contacts_contactemail", "contacts_contactphone"]
 BRANCHES = [
     # (table, the branch's condition as the function writes it, the index it must use)
     ("accounts_account", "a.tenant_id = %(t)s AND 'kalomy' <%% a.name", "account_search_trgm_idx"),
@@ -98,6 +100,9 @@ BRANCHES = [
      " @@ 'jane:*'::tsquery",
      "contact_search_fts_idx"),
     ("contacts_contact", "a.tenant_id = %(t)s AND a.email = 'jane@acme.example'", "contact_email_idx"),
+    # secondary emails and phones (0002): exact lookups on their own indexes
+    ("contacts_contactemail", "a.tenant_id = %(t)s AND a.email = 'jane@home.example'", "contactemail_email_idx"),
+    ("contacts_contactphone", "a.tenant_id = %(t)s AND a.number = '+4930123456'", "contactphone_number_idx"),
 ]
 
 FILLERS = {
@@ -119,6 +124,12 @@ ROWS = {
     "contacts_contact": {
         "tenant_id": f"'{TENANT}'", "owner_id": "gen_random_uuid()", "first_name": "left(md5(g::text), 8)",
         "last_name": "left(md5((g + 1)::text), 10)", "email": "md5(g::text) || '@x.example'",
+    },
+    "contacts_contactemail": {
+        "tenant_id": f"'{TENANT}'", "contact_id": "gen_random_uuid()", "email": "md5(g::text) || '@y.example'",
+    },
+    "contacts_contactphone": {
+        "tenant_id": f"'{TENANT}'", "contact_id": "gen_random_uuid()", "number": "'+49' || (30000000 + g)::text",
     },
 }
 

@@ -90,3 +90,18 @@ def test_seed_demo_twice_is_fine_and_fast(db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert [counts(t) for t in tenants] == before
     assert first_run < 30 and time.perf_counter() - started < 5
+
+
+def test_the_book_has_custom_fields_with_values_that_filter(acme):
+    from accounts.selectors import account_list
+    from crm.customfields import selectors as cf_selectors
+    from crm.customfields import services as cf_services
+
+    demo_book.seed(acme.tenant, people(acme))
+    with tenant_context(acme.tenant):
+        specs = cf_services.specs(acme.tenant.pk, "accounts")
+        assert [s.name for s in specs] == ["segment", "contract_renewal"]
+        conditions, _ = cf_selectors.parse(specs, {"cf_segment": "Enterprise"})
+        enterprise = list(cf_selectors.apply(account_list(actor=acme.admin), acme.tenant.pk, conditions))
+        assert enterprise and all(a.custom["segment"] == "Enterprise" and a.employees >= 1000 for a in enterprise)
+        assert [s.name for s in cf_services.specs(acme.tenant.pk, "contacts")] == ["buying_role"]

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ImportsConfig(AppConfig):
+    name = "crm.imports"
+    label = "imports"
+    verbose_name = "Imports"
+
+    def ready(self) -> None:
+        from crm.web.nav import NavEntry, register
+
+        from . import objects, tasks  # noqa: F401  tasks: the worker learns them here (crm/celery.py lists apps)
+
+        objects.register_builtin()
+        register(NavEntry("Imports", "import_list", "file-text", roles=frozenset({"admin", "manager", "rep", "agent"}),
+                          section="Work", order=80))
