@@ -13,6 +13,12 @@ class DedupConfig(AppConfig):
         from . import relations, tasks  # noqa: F401  tasks: registered (and the nightly beat entry)
 
         relations.register()
+        from crm.tenancy.management.commands.seed_demo import DEMO_SEEDERS
+
+        from . import demo
+
+        if demo.seed not in DEMO_SEEDERS:
+            DEMO_SEEDERS.append(demo.seed)
         register(NavEntry("Duplicates", "dedup_queue", "copy", order=40))
 
         def _panel(request, account):

@@ -147,7 +147,43 @@ def _equal_groups(sql: str, params: list, pairs: Pairs, rule: str) -> None:
                     pairs.add(x, y, rule, SCORES[rule], value)
 
 
-def _windowed(rows: Iterable[tuple], pairs: Pairs, *, block, text, detail, threshold: float = NAME_THRESHOLD) -> int:
+def _edits(a: str, b: str, limit: int = 2) -> int:
+    """Levenshtein distance of two short strings, stopping early above `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _close(a: str, b: str, *, threshold: float) -> bool:
+    """Two name parts that could be one person's: a typo (one edit; two in a long name), a short
+    form ("Flo" / "Florian"), or similar enough by trigrams."""
+    a, b = a.casefold().strip(), b.casefold().strip()
+    if not a or not b or a == b:
+        return True
+    if len(a) >= 2 and len(b) >= 2 and (a.startswith(b) or b.startswith(a)):
+        return True
+    if _edits(a, b) <= (2 if min(len(a), len(b)) >= 7 else 1):
+        return True
+    return similarity(trigrams(a), trigrams(b)) >= threshold
+
+
+def same_person(first_a: str, last_a: str, first_b: str, last_b: str) -> bool:
+    """A similar full name is not enough for people: colleagues share last names ("Mia Martinez" /
+    "Noah Martinez") and first names ("Katharina Steiner" / "Katharina Wagner") at one company all
+    the time. Both the first and the last name must be close on their own."""
+    return _close(first_a, first_b, threshold=0.4) and _close(last_a, last_b, threshold=0.5)
+
+
+def _windowed(rows: Iterable[tuple], pairs: Pairs, *, block, text, detail, threshold: float = NAME_THRESHOLD,
+              accept=None) -> int:
     """Sorted neighbourhood: compare each row with the WINDOW rows before it in the same block."""
     window: deque = deque(maxlen=WINDOW)
     current = object()
@@ -163,7 +199,7 @@ def _windowed(rows: Iterable[tuple], pairs: Pairs, *, block, text, detail, thres
         grams = trigrams(text(row))
         for other, other_grams in window:
             sim = similarity(grams, other_grams)
-            if sim >= threshold:
+            if sim >= threshold and (accept is None or accept(row, other)):
                 pairs.add(row[0], other[0], Rule.SIMILAR_NAME, name_score(sim), detail(row, other))
         window.append((row, grams))
     return seen
@@ -180,25 +216,33 @@ def scan_contacts(tenant_id) -> tuple[Pairs, int]:
     _equal_groups(
         "SELECT email, array_agg(contact_id) FROM contacts_contactemail WHERE tenant_id = %s "
         "GROUP BY email HAVING count(DISTINCT contact_id) > 1", [tenant_id], pairs, Rule.SAME_EMAIL)
+    # A company's main line (an account's phone) is shared by everyone who works there: colleagues
+    # who give the switchboard as their work number are not one person, so those numbers are left out.
     _equal_groups(
         "SELECT number, array_agg(contact_id) FROM contacts_contactphone WHERE tenant_id = %s "
-        "GROUP BY number HAVING count(DISTINCT contact_id) > 1", [tenant_id], pairs, Rule.SAME_PHONE)
+        "AND number NOT IN (SELECT phone FROM accounts_account WHERE tenant_id = %s AND phone <> '') "
+        "GROUP BY number HAVING count(DISTINCT contact_id) > 1", [tenant_id, tenant_id], pairs, Rule.SAME_PHONE)
     base = Contact.objects.for_tenant(tenant_id).filter(erased_at__isnull=True)
     columns = ("id", "first_name", "last_name", "account_id", "email")
 
     def full(row):
         return f"{row[1]} {row[2]}"
 
+    def people(row, other):
+        return same_person(row[1], row[2], other[1], other[2])
+
     seen = base.count()
     _windowed(
         base.filter(account_id__isnull=False).order_by("account_id", "name_key", "id").values_list(*columns)
         .iterator(chunk_size=2000),
         pairs, block=lambda r: r[3], text=full, detail=lambda r, o: f"{full(o)} / {full(r)}, same account",
+        accept=people,
     )
     _windowed(
         base.exclude(email="").annotate(domain=_email_domain()).order_by("domain", "name_key", "id")
         .values_list(*columns, "domain").iterator(chunk_size=2000),
         pairs, block=lambda r: r[5], text=full, detail=lambda r, o: f"{full(o)} / {full(r)}, @{r[5]}",
+        accept=people,
     )
     return pairs, seen
 
@@ -276,8 +320,13 @@ def find_for_record(record, object_label: str) -> list[Pair]:
         for other, email in ContactEmail.objects.filter(tenant_id=tenant_id, email__in=emails).exclude(
                 contact_id=record.pk).values_list("contact_id", "email")[:NEIGHBOURS_CAP]:
             pairs.add(record.pk, other, Rule.SAME_EMAIL, SCORES[Rule.SAME_EMAIL], email)
+        from accounts.models import Account
+
         numbers = list(ContactPhone.objects.filter(tenant_id=tenant_id, contact_id=record.pk)
                        .values_list("number", flat=True))
+        main_lines = set(Account.objects.for_tenant(tenant_id).filter(phone__in=numbers)
+                         .values_list("phone", flat=True)) if numbers else set()
+        numbers = [n for n in numbers if n not in main_lines]  # a switchboard is not a person (see scan_contacts)
         for other, number in ContactPhone.objects.filter(tenant_id=tenant_id, number__in=numbers).exclude(
                 contact_id=record.pk).values_list("contact_id", "number")[:NEIGHBOURS_CAP]:
             pairs.add(record.pk, other, Rule.SAME_PHONE, SCORES[Rule.SAME_PHONE], number)
@@ -298,7 +347,7 @@ def find_for_record(record, object_label: str) -> list[Pair]:
             if not (same_account or same_domain) or row[0] == record.pk:
                 continue
             sim = similarity(mine, trigrams(f"{row[1]} {row[2]}"))
-            if sim >= NAME_THRESHOLD:
+            if sim >= NAME_THRESHOLD and same_person(record.first_name, record.last_name, row[1], row[2]):
                 where = "same account" if same_account else f"@{domain}"
                 pairs.add(record.pk, row[0], Rule.SIMILAR_NAME, name_score(sim), f"{row[1]} {row[2]}, {where}")
     else:

@@ -52,6 +52,35 @@ def test_contact_rules_find_same_email_same_phone_and_similar_names_at_one_compa
     assert not any(jane.pk in p for p, _ in found)
 
 
+@pytest.mark.parametrize(("a", "b", "same"), [
+    (("Jon", "Smith"), ("John", "Smith"), True),
+    (("Mia", "Meyer"), ("Mya", "Meyer"), True),
+    (("Flo", "Bauer"), ("Florian", "Bauer"), True),
+    (("Katharina", "Schmidt"), ("Katharina", "Schmitt"), True),
+    (("", "Lee"), ("Ann", "Lee"), True),
+    (("Mia", "Martinez"), ("Noah", "Martinez"), False),
+    (("Sem", "van den Berg"), ("Daan", "van den Berg"), False),
+    (("Katharina", "Steiner"), ("Katharina", "Wagner"), False),
+    (("Anna", "Schneider"), ("Hannah", "Schneider"), False),
+])
+def test_a_similar_name_needs_both_the_first_and_the_last_name_close(a, b, same):
+    assert scan.same_person(*a, *b) is same
+
+
+def test_colleagues_who_share_their_companys_main_line_are_not_duplicates(acme, in_tenant):
+    with in_tenant(acme):
+        firm = account(acme.rep, "Initech", phone="+4930999000")
+        ann = contact(acme.rep, "Lee", "Ann", account=firm, phones=["+4915112345678", "+4930999000"])
+        bob = contact(acme.rep, "Ross", "Bob", account=firm, phones=["+4915187654321", "+4930999000"])
+        ann_again = contact(acme.rep, "Lee-Parker", "Annie", phones=["+4915112345678"])
+        run_scan(acme.tenant)
+        found = pairs_of(acme.tenant, "contacts")
+        live = {frozenset((p.a, p.b)) for p in scan.find_for_record(ann, "contacts") if p.rule == "same_phone"}
+    assert found == {(frozenset((ann.pk, ann_again.pk)), "same_phone")}
+    assert not any(bob.pk in pair for pair, _ in found)
+    assert live == {frozenset((ann.pk, ann_again.pk))}
+
+
 def test_account_rules_find_same_domain_same_phone_and_similar_names(acme, in_tenant):
     with in_tenant(acme):
         a1 = account(acme.rep, "Acme Corp", website="https://www.acme.example")
@@ -115,7 +144,7 @@ def test_a_record_is_checked_live_with_indexed_reads(acme, in_tenant, django_ass
         ann = contact(acme.rep, "Lee", "Ann", account=firm, emails=["ann@initech.example"], phones=["+4930123456"])
         contact(acme.rep, "Lee", "Anne", emails=["ann@initech.example"])
         contact(acme.rep, "Lee", "Annie", account=firm)
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(7):  # + the main-line check
             found = scan.find_for_record(ann, "contacts")
         assert {p.rule for p in found} == {"same_email", "similar_name"}
         with django_assert_max_num_queries(4):

@@ -23,6 +23,7 @@ PEOPLE = [
 ]
 DEMO_SEEDERS: list = [  # callables (tenant, people: dict[str, Membership]) -> None
     demo_book.seed,  # accounts, contacts, a year of activities
+    # later apps append theirs from their AppConfig.ready() (crm/dedup: a few duplicates)
 ]
 
 
