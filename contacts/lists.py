@@ -232,6 +232,7 @@ ACTIVITIES = register(ListDefinition(
     ],
     bulk_actions=[
         BulkAction("owner", "Change owner", _can_bulk_owner),
+        BulkAction("complete", "Mark done", lambda actor: True),
         BulkAction("delete", "Delete", lambda actor: True),
     ],
     before_delete=_forget_custom,

@@ -324,6 +324,8 @@ def consent_record(*, actor: Membership, contact: Contact, channel: str, status:
 def _links(actor: Membership, account, contact) -> tuple[Account | None, Contact | None]:
     account = _account(actor, account)
     contact = _contact(actor, contact)
+    if contact is not None and contact.erased_at is not None:
+        raise ValidationError({"contact": "This person's data was erased (GDPR): nothing new is recorded about them."})
     if contact is not None and account is None:
         account = contact.account  # the contact's timeline shows on their company's page too
     return account, contact

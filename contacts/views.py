@@ -182,7 +182,8 @@ def _timeline_context(request, page, *, scope: str, record, form=None) -> dict:
         "timeline_more_url": f"{base}?{urlencode({'kind': page.kind, 'before': page.next_cursor})}"
         if page.next_cursor else None,
         "timeline_tabs": tabs,
-        "quick_forms": _quick_forms(form),
+        # an erased person gets no new activities (the service refuses them too)
+        "quick_forms": [] if getattr(record, "erased_at", None) else _quick_forms(form),
         "can_comment": request.membership.role in (Role.MANAGER, Role.ADMIN),
         "comment_form": CommentForm(),
     }

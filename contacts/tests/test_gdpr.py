@@ -245,3 +245,16 @@ def _security_log_url():
     from django.urls import reverse
 
     return reverse("security_log")
+
+
+def test_nothing_new_is_recorded_about_an_erased_person(acme, client_as):
+    from django.core.exceptions import ValidationError
+
+    contact, _, _ = _person(acme)
+    with tenant_context(acme.tenant):
+        gdpr.contact_erase(actor=acme.admin, contact=contact, reason="Their request")
+        with pytest.raises(ValidationError) as raised:
+            services.activity_log(actor=acme.admin, kind="note", subject="Still here?", contact=contact)
+        assert "contact" in raised.value.message_dict
+    page = client_as(acme.admin).get(f"/contacts/{contact.pk}/").content.decode()
+    assert "Erased" in page and "Log a call" not in page

@@ -288,7 +288,7 @@ def view_delete(request, pk):
 @member_required
 @require_POST
 def bulk(request, key):
-    """One form on the list posts here with `action` = owner | tag | delete."""
+    """One form on the list posts here with `action` = owner | tag | complete | delete."""
     definition = _definition(key)
     actor = request.membership
     action = request.POST.get("action", "")
@@ -312,6 +312,12 @@ def bulk(request, key):
             result = services.bulk_change_owner(actor=actor, object=definition.key, ids=ids, owner=owner)
             messages.success(request, result.message(f"now owned by {owner.user.full_name or owner.user.email}",
                                                      definition.singular))
+        elif action == "complete":
+            result = services.bulk_complete_tasks(actor=actor, object=definition.key, ids=ids)
+            text = f"{result.changed} task{'s' if result.changed != 1 else ''} marked done."
+            if result.skipped:
+                text += f" {result.skipped} skipped: not open tasks you may change."
+            messages.success(request, text)
         elif action == "tag":
             result = services.bulk_add_tag(actor=actor, object=definition.key, ids=ids,
                                            name=request.POST.get("tag", ""))

@@ -133,3 +133,18 @@ def test_contacts_and_activities_delete_with_undo_too(client_as, acme):
     client.post("/lists/activities/bulk/", {"action": "delete", "confirm": "yes", "ids": [str(activity.pk)]})
     with tenant_context(acme.tenant):
         assert not Activity.objects.filter(pk=activity.pk).exists()
+
+
+def test_open_tasks_are_marked_done_in_bulk_and_the_rest_is_skipped(client_as, acme):
+    from contacts.tests.factories import TaskFactory
+
+    mine = TaskFactory(tenant=acme.tenant, owner=acme.rep)
+    call = ActivityFactory(tenant=acme.tenant, owner=acme.rep)
+    theirs = TaskFactory(tenant=acme.tenant, owner=acme.rep2)
+    response = client_as(acme.rep).post("/lists/activities/bulk/", {
+        "action": "complete", "ids": [str(mine.pk), str(call.pk), str(theirs.pk)], "next": "/activities/"},
+        follow=True)
+    assert "1 task marked done. 2 skipped" in response.content.decode()
+    with tenant_context(acme.tenant):
+        statuses = dict(Activity.objects.for_tenant(acme.tenant).values_list("id", "status"))
+    assert statuses[mine.pk] == "done" and statuses[theirs.pk] != "done"
