@@ -219,8 +219,8 @@ def job_start(*, actor: Membership, job: ImportJob, mode: str | None = None, val
     if not validate and job.status != Status.VALIDATED:
         validate = True
     if not validate and mode == Mode.ALL_OR_NOTHING and job.invalid:
-        raise ValidationError({"mode": f"{job.invalid:,} row{'s' if job.invalid != 1 else ''} have errors: "
-                                       "fix the file, or import only the valid rows."})
+        raise ValidationError({"mode": f"{_rows_have(job.invalid)} errors: fix the file, or import only the "
+                                       "valid rows."})
     job.mode = mode
     job.status = Status.VALIDATING if validate else Status.RUNNING
     job.message = ""
@@ -298,8 +298,7 @@ def job_run(*, job_id, tenant) -> ImportJob:
             return job
         if job.mode == Mode.ALL_OR_NOTHING and job.invalid:
             job.status, job.finished_at = Status.FAILED, timezone.now()
-            job.message = (f"Nothing was imported: {job.invalid:,} row{'s' if job.invalid != 1 else ''} "
-                           "have errors. Fix them, or import only the valid rows.")
+            job.message = f"Nothing was imported: {_rows_have(job.invalid)} errors. Fix them, or import only the valid rows."
             job.created = job.updated = 0
             job.save()
             return job
@@ -342,3 +341,8 @@ def job_run(*, job_id, tenant) -> ImportJob:
     for spool in ("records.copy", "values.copy"):  # the records now live in their tables
         (directory / spool).unlink(missing_ok=True)
     return job
+
+
+def _rows_have(n: int) -> str:
+    """"1 row has" / "2 rows have": the subject of an error sentence."""
+    return f"{n:,} row has" if n == 1 else f"{n:,} rows have"
