@@ -104,12 +104,13 @@ def cursor_at(actor: Actor, row: int) -> str:
     from django.db import transaction
 
     from accounts import selectors
+    from crm.lists import paging
     from crm.tenancy.context import tenant_context
 
     with transaction.atomic(), tenant_context(actor.membership.tenant):
         qs = selectors.account_list(actor=actor.membership)
         name_key, pk = qs.values_list("name_key", "id")[row]
-    return selectors.encode_cursor([name_key, pk])
+    return paging.encode_cursor([name_key, pk])
 
 
 def get(actor: Actor, path: str):
