@@ -50,7 +50,7 @@ class CustomChoicesField(forms.MultipleChoiceField):
         return super().clean(value) or None
 
 
-def form_field(spec: values.Spec, *, creating: bool) -> forms.Field:
+def form_field(spec: values.Spec) -> forms.Field:
     common = {"label": spec.label, "required": spec.required, "help_text": escape(spec.help_text)}
     kind = spec.type
     if kind == FieldType.MULTI_PICKLIST:
@@ -88,7 +88,7 @@ def add_custom_fields(form: forms.Form, tenant, object_key: str, custom: dict | 
     specs = services.specs(tenant, object_key)
     creating = custom is None
     for spec in specs:
-        field = form_field(spec, creating=creating)
+        field = form_field(spec)
         value = (custom or {}).get(spec.name) if not creating else spec.default
         field.initial = _initial(spec, value)
         form.fields[PREFIX + spec.name] = field

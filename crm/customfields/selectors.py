@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from crm.tenancy.search import prefix_q
+from crm.tenancy.search import normalise_text, prefix_q
 
 from . import values
 from .models import CustomValue, FieldType
@@ -96,8 +96,6 @@ def condition_q(tenant_id, condition: Condition, *, id_field: str = "id") -> Q:
     if op == "prefix":
         sub = base.filter(prefix_q("text_key", value))
     elif op == "in":
-        from crm.tenancy.search import normalise_text
-
         sub = base.filter(text_key__in=[normalise_text(v) for v in value])
     else:
         row = values.index_rows(spec, value)[0]

@@ -2,12 +2,13 @@
 
 Apps call, inside their own transaction:
 
-    custom = customfields.services.clean_for(actor.tenant, "accounts", data.get("custom"),
-                                             existing=account.custom, creating=account._state.adding)
-    account.custom = custom; account.save()
-    customfields.services.write_values(account, "accounts", custom)
+    changed = customfields.services.stage(account, "accounts", data.get("custom"), creating=False)
+    account.save()
+    if changed:
+        customfields.services.sync(account, "accounts")
 
-`write_values` keeps the filterable copy (CustomValue) equal to the record's `custom` column.
+`sync` (write_values, write_many for bulk paths) keeps the filterable copy (CustomValue) equal to
+the record's `custom` column.
 """
 
 from __future__ import annotations
@@ -200,17 +201,6 @@ def field_archive(*, actor: Membership, field: CustomField, archived: bool = Tru
     field.archived = archived
     field.save(update_fields=["archived", "updated_at"])
     return field
-
-
-@transaction.atomic
-def fields_reorder(*, actor: Membership, object: str, ids: list) -> None:
-    _require_admin(actor)
-    fields = {str(f.pk): f for f in CustomField.objects.for_tenant(actor.tenant).filter(object=object)}
-    for position, pk in enumerate(ids, start=1):
-        field = fields.get(str(pk))
-        if field is not None and field.position != position:
-            field.position = position
-            field.save(update_fields=["position", "updated_at"])
 
 
 # --- what the apps' services call -----------------------------------------------------------

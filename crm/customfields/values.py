@@ -21,6 +21,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
+from crm.tenancy.search import normalise_text
+
 from .models import FieldType
 
 MAX_TEXT = 255
@@ -140,6 +142,11 @@ def _date(raw) -> dt.date:
     if isinstance(raw, dt.date):
         return raw
     text = str(raw).strip()
+    if len(text) == 10 and text[4] == "-":  # ISO, the common case: ~100x faster than strptime
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
     if "T" in text or " " in text:  # a spreadsheet's datetime: its date
         text = re.split(r"[T ]", text)[0]
     for fmt in DATE_FORMATS:
@@ -214,8 +221,6 @@ def clean(specs: list[Spec], data: dict | None, *, existing: dict | None = None,
 
 def index_rows(spec: Spec, value) -> list[dict]:
     """The CustomValue columns for one stored value (one dict per multi-picklist option)."""
-    from crm.tenancy.search import normalise_text
-
     if value is None:
         return []
     kind = spec.type

@@ -106,12 +106,7 @@ def _choice(f: Field) -> Callable:
 
 
 def _date(raw):
-    if isinstance(raw, str) and len(raw) == 10 and raw[4] == "-":  # ISO: the common case, 100x faster
-        try:
-            return dt.date.fromisoformat(raw).isoformat()
-        except ValueError:
-            pass
-    return cv.coerce(_DATE_SPEC, raw)
+    return cv.coerce(_DATE_SPEC, raw)  # the one date rule (ISO fast path included)
 
 
 def _datetime(raw):
