@@ -15,6 +15,7 @@ from crm.access import policy
 from crm.api.pagination import KeysetPagination
 from crm.audit.api import HistoryMixin
 from crm.customfields.api import CUSTOM_FILTER_PARAMETER, CustomFilterMixin, CustomValuesField
+from crm.lists.paging import sort_alias
 from crm.tenancy.models import Membership
 
 from . import selectors, services
@@ -94,11 +95,20 @@ class AccountFilterSet(django_filters.FilterSet):
         # one definition of the filters for pages and API: the selector's (leakproof, indexed)
         data = {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "")}
         data["q"] = data.pop("search", "")
-        return selectors.AccountFilter(**data).apply(queryset, tenant_id=self.request._request.membership.tenant_id)
+        actor = self.request._request.membership
+        return selectors.AccountFilter(**data).apply(queryset, tenant_id=actor.tenant_id,
+                                                     walk_tag_links=policy.sees_all(actor))
 
 
 class AccountPagination(KeysetPagination):
     ordering = ("name_key", "id")
+
+    def get_ordering(self, request, queryset, view):
+        # an admin's tag filter carries the tag links' copy of the keys: order by that index
+        copies = tuple(sort_alias(f) for f in self.ordering)
+        if all(c in queryset.query.annotations for c in copies):
+            return copies
+        return super().get_ordering(request, queryset, view)
 
 
 @extend_schema(parameters=[CUSTOM_FILTER_PARAMETER])

@@ -10,12 +10,14 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.html import format_html
 
+from crm.access import policy
 from crm.lists.registry import BulkAction, Column, Filter, ListDefinition, Sort, choice, code, register
 from crm.lists.selectors import country_choices, date_range_q
 from crm.tenancy.models import Role
+from crm.tenancy.search import normalise_text
 
 from . import selectors
-from .models import Account, Tag
+from .models import Account, AccountTag, Tag
 
 TYPE_TONES = {"customer": "green", "prospect": "blue", "partner": "accent", "competitor": "red", "other": "gray"}
 RATING_TONES = {"hot": "red", "warm": "amber", "cold": "blue"}
@@ -41,21 +43,28 @@ def _owner(a, ctx):
 
 
 def _prepare_tags(rows, ctx):
-    """The tags of the page's (or the export batch's) accounts: one query, the ids as one array
-    parameter (an IN list of 5,000 uuids costs more to build and plan than the query takes)."""
+    """The tags of the page's (or the export batch's) accounts: two small queries. The link rows
+    through the ids as one unnested array (a join with the tag names in the same statement was
+    planned as a hash of all the tenant's links: ~300 ms per 5,000 accounts at 1 M accounts, against
+    ~15 ms this way), then the tenant's tag names, sorted here."""
     from django.db import connection
 
     tags: dict = {}
     if rows:
+        tenant_id = ctx["actor"].tenant_id
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT l.account_id::text, t.name FROM accounts_accounttag l JOIN accounts_tag t "
-                "ON t.tenant_id = l.tenant_id AND t.id = l.tag_id "
-                "WHERE l.tenant_id = %s AND l.account_id = ANY(%s::uuid[]) ORDER BY t.name_key",
-                [ctx["actor"].tenant_id, [str(a.pk) for a in rows]],
+                "SELECT l.account_id::text, l.tag_id FROM unnest(%s::uuid[]) AS ids(id) "
+                "JOIN accounts_accounttag l ON l.tenant_id = %s AND l.account_id = ids.id",
+                [[str(a.pk) for a in rows], tenant_id],
             )
-            for account_id, name in cursor.fetchall():
-                tags.setdefault(account_id, []).append(name)
+            links = cursor.fetchall()
+            if links:
+                cursor.execute("SELECT id, name, name_key FROM accounts_tag WHERE tenant_id = %s "
+                               "AND id = ANY(%s::uuid[])", [tenant_id, list({str(t) for _, t in links})])
+                names = {tag_id: (key, name) for tag_id, name, key in cursor.fetchall()}
+                for account_id, tag_id in sorted(links, key=lambda link: names[link[1]][0]):
+                    tags.setdefault(account_id, []).append(names[tag_id][1])
     ctx["account_tags"] = tags
 
 
@@ -69,6 +78,28 @@ def _filter(name):
         return selectors.AccountFilter(**{name: value}).apply(qs, tenant_id=actor.tenant_id)
 
     return apply
+
+
+def _tag_filter(qs, value, actor):
+    # an admin's tag page walks the tag's links in name order; a rep's collects visible ids first
+    return selectors.AccountFilter(tag=value).apply(qs, tenant_id=actor.tenant_id,
+                                                    walk_tag_links=policy.sees_all(actor))
+
+
+def _count_rows(state):
+    """An admin's accounts filtered by one tag and nothing else are as many as the tag's links
+    (each link's account is in the tenant: composite foreign key; an admin sees every account):
+    counted from the link index alone, not with a probe of the account per link (1 M accounts,
+    12,822 tagged: 138 ms → a few ms). The tag is named by a subquery (no extra round trip)."""
+    if (not policy.sees_all(state.actor) or state.builtin != "all" or state.conditions
+            or set(state.params) != {"tag"}):
+        return None
+    tag = state.form.cleaned_data.get("tag") if hasattr(state.form, "cleaned_data") else None
+    if not tag:
+        return None
+    tenant_id = state.actor.tenant_id
+    tag_id = Tag.objects.filter(tenant_id=tenant_id, name_key=normalise_text(tag)).values("id")[:1]
+    return AccountTag.objects.filter(tenant_id=tenant_id, tag_id__in=tag_id).values("id")
 
 
 def _range(field_name):
@@ -157,7 +188,7 @@ ACCOUNTS = register(ListDefinition(
         Filter("rating", "Rating", "choice", _filter("rating"), choices=_choices(Account.Rating),
                index="lists_account_rating_idx"),
         Filter("owner", "Owner", "member", _filter("owner"), index="account_owner_name_idx"),
-        Filter("tag", "Tag", "tag", _filter("tag"), placeholder="Tag name", index="accounttag_tag_idx"),
+        Filter("tag", "Tag", "tag", _tag_filter, placeholder="Tag name", index="accounttag_tag_idx"),
         Filter("country", "Country", "choice", _filter("country"), choices=_country_choices,
                index="lists_account_country_idx"),
         Filter("created", "Created", "range", _range("created_at"), index="lists_account_created_idx"),
@@ -166,10 +197,13 @@ ACCOUNTS = register(ListDefinition(
     bulk_actions=[
         BulkAction("owner", "Change owner", _can_bulk),
         BulkAction("tag", "Add tag", lambda actor: True),
+        # two or three records the person may edit, to the merge page of crm/dedup
+        BulkAction("merge", "Merge…", lambda actor: True),
         BulkAction("delete", "Delete", lambda actor: True),
     ],
     change_owner=_change_owner,
     add_tag=_add_tag,
+    count_rows=_count_rows,
     before_delete=_forget_custom,
 ))
 

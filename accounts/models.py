@@ -135,17 +135,29 @@ class Tag(TenantModel):
         return self.name
 
 
-@track()
+# the copied sort key is bookkeeping, not news: it follows the account's name (history has that)
+@track(exclude=["account_name_key"])
 class AccountTag(TenantModel):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # `tag_links` lets an account list join the links of one tag and walk them in name order
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tag_links")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    # A copy of the account's name_key, so the accounts of one tag page in name order straight from
+    # accounttag_tag_name_idx (one index range, however many accounts carry the tag). Whatever
+    # Python writes here is overwritten: a BEFORE INSERT/UPDATE trigger reads it from the account,
+    # and a trigger on the account copies a rename to its links (migrations/0003). Every write path
+    # (ORM, .update(), merge movers, undo, imports, raw SQL) goes through them; only a load with
+    # triggers disabled (bench/generate.py) must fill it itself.
+    account_name_key = models.TextField(db_collation="C", default="", editable=False)
 
     class Meta(TenantModel.Meta):
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["tenant", "account", "tag"], name="accounttag_uniq"),
         ]
-        indexes = [models.Index(fields=["tenant", "tag", "account"], name="accounttag_tag_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "tag", "account"], name="accounttag_tag_idx"),
+            models.Index(fields=["tenant", "tag", "account_name_key", "account"], name="accounttag_tag_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id}:{self.tag_id}"

@@ -11,10 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from crm.access import policy
+from crm.lists.paging import sort_alias
 from crm.tenancy.models import Membership
 from crm.tenancy.search import normalise_text, prefix_q
 
@@ -39,7 +40,12 @@ class AccountFilter:
     tag: str = ""  # a tag's name
     country: str = ""  # billing country code
 
-    def apply(self, qs: QuerySet, *, tenant_id) -> QuerySet:
+    def apply(self, qs: QuerySet, *, tenant_id, walk_tag_links: bool = False) -> QuerySet:
+        """`walk_tag_links`: filter a tag by joining its links and offer their (account_name_key,
+        account_id) as the name order's keyset copy, so a page in name order is one range of
+        accounttag_tag_name_idx. The better plan when every account is visible (an admin): the
+        walk stops after a page. Not for a rep, who sees a sliver of the tag's accounts: the walk
+        would read all of its links to fill a page; collecting the visible ids first is cheaper."""
         q = (self.q or "").strip()
         if q:
             match = prefix_q("name_key", q)
@@ -61,7 +67,19 @@ class AccountFilter:
             # accounts) fetched and sorted them all instead of walking the name index
             tag_ids = list(Tag.objects.filter(tenant_id=tenant_id, name_key=normalise_text(self.tag))
                            .values_list("id", flat=True)[:1]) or [None]
-            qs = qs.filter(id__in=AccountTag.objects.filter(tenant_id=tenant_id, tag_id=tag_ids[0]).values("account_id"))
+            if tag_ids[0] is None:  # no such tag: nothing carries it (and `= None` would mean IS NULL)
+                qs = qs.none()
+            elif walk_tag_links:
+                # one join (the link is unique per account and tag, so no row repeats), reused by
+                # the copies; pages order by them (crm.lists.paging.order_fields, the API's
+                # AccountPagination), and API cursors read them from the rows
+                qs = qs.filter(tag_links__tenant_id=tenant_id, tag_links__tag_id=tag_ids[0]).annotate(**{
+                    sort_alias("name_key"): F("tag_links__account_name_key"),
+                    sort_alias("id"): F("tag_links__account_id"),
+                })
+            else:
+                qs = qs.filter(id__in=AccountTag.objects.filter(tenant_id=tenant_id, tag_id=tag_ids[0])
+                               .values("account_id"))
         return qs
 
 

@@ -48,10 +48,10 @@ def export(args) -> None:
             user__email=f"admin-001@{customers.LARGEST}.bench.example")
     definition = registry.get("accounts")
     print(common.machine())
-    for fmt in ("csv", "xlsx"):
+    for fmt in args.formats.split(","):
         for _ in range(args.repeat):
             with transaction.atomic(), tenant_context(tenant):
-                state = selectors.resolve(admin, definition, QueryDict(), columns=COLUMNS)
+                state = selectors.resolve(admin, definition, QueryDict(), columns=args.columns.split(","))
                 if args.rows:
                     # the first --rows accounts by name: an upper bound on name_key
                     from accounts.models import Account
@@ -121,6 +121,8 @@ def main(argv=None) -> None:
     e = sub.add_parser("export")
     e.add_argument("--rows", type=int, default=0, help="only the first N accounts (default: all the admin sees)")
     e.add_argument("--repeat", type=int, default=1)
+    e.add_argument("--formats", default="csv,xlsx", help="comma-separated: csv, xlsx")
+    e.add_argument("--columns", default=",".join(COLUMNS), help="comma-separated column keys of the accounts list")
     p = sub.add_parser("pages")
     p.add_argument("--runs", type=int, default=30)
     args = parser.parse_args(argv)

@@ -157,6 +157,8 @@ CONTACTS = register(ListDefinition(
     ],
     bulk_actions=[
         BulkAction("owner", "Change owner", _can_bulk_owner),
+        # two or three records the person may edit, to the merge page of crm/dedup
+        BulkAction("merge", "Merge…", lambda actor: True),
         BulkAction("delete", "Delete", lambda actor: True),
     ],
     before_delete=_forget_custom,

@@ -62,4 +62,8 @@ app.conf.beat_schedule = {
     "task-reminders": {"task": "contacts.tasks.dispatch_task_reminders", "schedule": 60.0},
     # export files expire after a day (crm/lists/exports.py); the download view refuses them sooner
     "exports-purge": {"task": "crm.lists.tasks.purge_expired_exports", "schedule": crontab(minute=25)},
+    # per tenant: recently viewed beyond what the view shows, trash batches a day after they expired
+    "lists-purge": {"task": "crm.lists.tasks.purge_all_tenants", "schedule": crontab(hour=3, minute=40)},
+    # import uploads, spools and error files: removed 7 days after the import ended (the jobs stay)
+    "imports-purge-files": {"task": "crm.imports.tasks.purge_import_files", "schedule": crontab(hour=3, minute=50)},
 }

@@ -22,6 +22,16 @@ Decisions, and why
   event table leads with tenant_id, as the Citus-ready layout needs; `(tenant_id, pgh_obj_id)` is
   the index a record's history is read through. The copied foreign keys have no database
   constraint (pghistory's default, on purpose): history outlives the rows it describes.
+- **Statement-level triggers** (`FOR EACH STATEMENT`, transition tables): a statement that
+  writes 20,000 rows (an import chunk, a bulk owner change, a merge's moves) calls its trigger
+  once, which records the 20,000 events with one INSERT … SELECT, instead of 20,000 trigger calls
+  (measured by bench/imports.py and bench/history.py). What is recorded is the same as at row
+  level: one event per row, the same columns, the context per event, and for updates only the
+  rows where a tracked field changed (old and new rows joined on the key; `.update()` of only
+  `updated_at` records nothing). pghistory's own statement-level SQL also calls
+  `_pgh_attach_context()`, which would write to the global context table; `_StatementTrigger`
+  drops that call and refuses to build if pghistory's SQL changes shape
+  (crm/audit/tests/test_statement_level.py checks the installed triggers).
 - **Event keys are UUIDv7**, like every tenant row (`pgh_id`, defaulted in SQL because the
   trigger, not Django, inserts). Time order comes from `pgh_created_at`, set with
   `clock_timestamp()` (the moment of the change, not of the transaction's start), then `pgh_id`.
@@ -78,6 +88,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pghistory
+import pghistory.trigger
+import pgtrigger
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.db.models.expressions import RawSQL
@@ -130,6 +142,63 @@ class TenantEvent(Event):
         abstract = True
 
 
+class _StatementTrigger(pghistory.trigger.Event):
+    """pghistory's statement-level event trigger without its `_pgh_attach_context()` call.
+
+    pghistory's statement-level SQL (3.9) joins every event to `_pgh_attach_context()`, which
+    writes the context into the global `pghistory_context` table (no tenant, no RLS) even when
+    the event carries it as JSON, as ours do. The JSON context is read from the setting, per
+    event, exactly as at row level, so the join is dropped. Refuses to build when pghistory's SQL
+    no longer has the expected shape (a silent change would either break or leak the context).
+    """
+
+    ATTACH = "WITH _pgh_attached_context AS ( SELECT _pgh_attach_context() AS value ) "
+    JOIN = ", _pgh_attached_context;"
+
+    def get_func(self, model):
+        sql = str(super().get_func(model).func)
+        if self.level != pgtrigger.Statement or sql.count(self.ATTACH) != 1 or sql.count(self.JOIN) != 1:
+            raise ImproperlyConfigured(
+                f"{model.__name__}: pghistory's statement-level trigger SQL changed; review _StatementTrigger")
+        if "_pgh_attached_context.value" in sql:
+            raise ImproperlyConfigured(f"{model.__name__}: the event's context must be a JSON column")
+        return pgtrigger.Func(sql.replace(self.ATTACH, "").replace(self.JOIN, ";"))
+
+
+class _StatementLevel:
+    """A tracker whose trigger fires once per statement and records every row the statement
+    changed from its transition table (`new_values` / `old_values`), in one INSERT … SELECT:
+    a 20,000-row import chunk or a bulk owner change costs one trigger call, not one per row.
+    Same rows, same columns, same context, same "only when a tracked field changed" rule as
+    pghistory's row-level trigger (the condition becomes a join of old and new rows on the key).
+    """
+
+    def add_event_trigger(self, event_model):
+        pgtrigger.register(
+            _StatementTrigger(
+                event_model=event_model,
+                label=self.label,
+                name=self.trigger_name,
+                row=self.row,
+                operation=self.operation,
+                condition=self.condition,
+                level=pgtrigger.Statement,
+            )
+        )(event_model.pgh_tracked_model)
+
+
+class StatementInsertEvent(_StatementLevel, pghistory.InsertEvent):
+    pass
+
+
+class StatementUpdateEvent(_StatementLevel, pghistory.UpdateEvent):
+    pass
+
+
+class StatementDeleteEvent(_StatementLevel, pghistory.DeleteEvent):
+    pass
+
+
 def track(*, exclude: Iterable[str] = ()):
     """Class decorator: record every insert, update and delete of a tenant model.
 
@@ -147,9 +216,9 @@ def track(*, exclude: Iterable[str] = ()):
         if "tenant" in left_out:
             raise ImproperlyConfigured(f"track({model.__name__}): the event needs the tenant (RLS)")
         return pghistory.track(
-            pghistory.InsertEvent(),
-            pghistory.UpdateEvent(),
-            pghistory.DeleteEvent(),
+            StatementInsertEvent(),
+            StatementUpdateEvent(),
+            StatementDeleteEvent(),
             exclude=sorted(n for n in names if n in left_out),
             model_name=f"{model.__name__}Event",
             meta={"verbose_name": f"{model._meta.verbose_name} history event"},

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import uuid
-from collections import defaultdict
 
 from django.apps import apps
 from django.db import models
@@ -76,16 +76,18 @@ class Journal:
             field = model._meta.get_field(name)
             attnames[field.attname] = getattr(value, "pk", value)
         after = {k: to_json(v) for k, v in attnames.items()}
-        groups: dict[tuple, list] = defaultdict(list)
+        # rows grouped by their previous values; keyed by those values as JSON text, since a JSON
+        # column's value (a dict) cannot be a key itself
+        groups: dict[str, tuple[dict, list]] = {}
         for row in qs.values("pk", *attnames):
-            before = tuple((k, to_json(row[k])) for k in attnames)
-            if dict(before) == after:
+            before = {k: to_json(row[k]) for k in attnames}
+            if before == after:
                 continue
-            groups[before].append(row["pk"])
+            groups.setdefault(json.dumps(before, sort_keys=True), (before, []))[1].append(row["pk"])
         changed = 0
-        for before, pks in groups.items():
+        for before, pks in groups.values():
             self.entries.append({"op": "update", "model": model._meta.label_lower, "pks": to_json(pks),
-                                 "before": dict(before), "after": after})
+                                 "before": before, "after": after})
             changed += model.objects.filter(tenant_id=self.tenant_id, pk__in=pks).update(**attnames)
         return changed
 

@@ -11,7 +11,8 @@ A merge (`records_merge`):
   3. gives the master the chosen values through accounts/contacts' own update services (their
      validation applies: owner rules, parent loops, E.164 phones);
   4. moves whatever else still points at the losers (a later app's foreign key nobody registered),
-     deletes the losers and marks their open duplicate pairs merged;
+     and the references by id that follow the master (recently viewed, trash snapshots:
+     crm/dedup/references.py), deletes the losers and marks their open duplicate pairs merged;
   5. writes a MergeRecord with the journal of every row it changed or deleted.
 Every row write goes through the journal (crm/dedup/journal.py), so undo restores exactly: the
 losers with their ids and timestamps, each moved row back to its record, the deleted duplicates,
@@ -34,6 +35,7 @@ from crm.customfields import services as customfields
 from crm.tenancy.models import Membership, Role, TenantModel
 
 from . import fields as merge_fields
+from . import references
 from .journal import Journal, from_json, image, replay_backwards
 from .models import DuplicateCandidate, DuplicateScan, MergeRecord, ObjectType
 from .registry import MoveContext, handled_foreign_keys, relations_for
@@ -257,6 +259,7 @@ def records_merge(*, actor: Membership, object_label: str, master, losers, field
                 _apply_account_values(actor=actor, master=master_record, losers=loser_records, values=values)
             for label, n in _move_leftovers(ctx, type(master_record)).items():
                 moved[label] = moved.get(label, 0) + n
+            references.follow_master(ctx)  # recently viewed, trash snapshots: not counted as moved
             journal.delete(type(master_record).objects.filter(tenant_id=actor.tenant_id, pk__in=loser_ids))
             customfields.forget_records(actor.tenant_id, loser_ids)  # a derived copy: rebuilt on undo
             journal.update(

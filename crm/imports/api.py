@@ -158,16 +158,22 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                    responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def errors_csv(self, request, pk=None):  # routed in urls.py: /imports/{id}/errors.csv, no slash
         job = self.get_object()
-        return errors_file_response(job)
+        return errors_file_response(job, api=True)
 
 
-def errors_file_response(job: ImportJob):
-    path = reading.upload_path(job).parent / "errors.csv"
+def errors_file_response(job: ImportJob, *, api: bool = False):
+    """The error CSV; 410 Gone with the reason once the job's files expired (services.FILES_KEPT_FOR)."""
+    from django.http import HttpResponse, JsonResponse
+
+    if services.files_expired(job):
+        message = services.files_expired_message()
+        if api:
+            return JsonResponse({"detail": message}, status=410)
+        return HttpResponse(message, status=410, content_type="text/plain; charset=utf-8")
+    path = reading.job_dir(job.tenant_id, job.pk, create=False) / "errors.csv"
     name = job.file_name.rsplit(".", 1)[0] + "-errors.csv"
     if not path.exists():
         content = reading.csv_bytes(["Line", "Errors", *job.header], [])
-        from django.http import HttpResponse
-
         response = HttpResponse(content, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

@@ -43,9 +43,10 @@ def imports_root() -> Path:
     return Path(root) if root else Path(settings.BASE_DIR) / ".data" / "imports"
 
 
-def job_dir(tenant_id, job_id) -> Path:
+def job_dir(tenant_id, job_id, *, create: bool = True) -> Path:
     path = imports_root() / str(tenant_id) / str(job_id)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if create:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 

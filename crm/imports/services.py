@@ -16,6 +16,7 @@ ones and leaves the rest in the error CSV. Either way the write is one transacti
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -190,6 +191,8 @@ def job_set_mapping(*, actor: Membership, job: ImportJob, mapping, duplicates: s
     _require_own(actor, job)
     if job.is_busy or job.status == Status.DONE:
         raise ValidationError({"mapping": "This import is running or done; start a new one to change it."})
+    if files_expired(job):
+        raise ValidationError({"file": files_expired_message()})
     importer = _importer(job.object)
     job.mapping = _clean_mapping(actor.tenant_id, importer, job.header, mapping)
     if duplicates is not None:
@@ -210,6 +213,8 @@ def job_start(*, actor: Membership, job: ImportJob, mode: str | None = None, val
     from . import tasks
 
     _require_own(actor, job)
+    if files_expired(job):
+        raise ValidationError({"file": files_expired_message()})
     mode = mode or job.mode
     if mode not in Mode.values:
         raise ValidationError({"mode": "Choose dry_run, all_or_nothing or valid_rows."})
@@ -341,6 +346,90 @@ def job_run(*, job_id, tenant) -> ImportJob:
     for spool in ("records.copy", "values.copy"):  # the records now live in their tables
         (directory / spool).unlink(missing_ok=True)
     return job
+
+
+# --- keeping the files ----------------------------------------------------------------------
+
+# The upload, the spool files and the error CSV are kept for a week after a job ends, then removed
+# by the daily purge (tasks.purge_import_files); the job row, its counts and its first
+# MAX_STORED_ERRORS errors stay, so the history of what was imported, by whom, remains readable.
+FILES_KEPT_FOR = dt.timedelta(days=7)
+FILES_EXPIRED = ("The files of this import were removed {days} days after it ended: the error file has "
+                 "expired. The first errors are still listed on the import's page; upload the file again "
+                 "to check or import it anew.")
+
+
+def files_expire_at(job: ImportJob):
+    """When the job's files may be removed, or None while it is checking or running. A job ends
+    when it is done or failed, when its check (a dry run) ended, or, for an upload never
+    checked, when it was last changed."""
+    if job.is_busy:
+        return None
+    if job.status in (Status.DONE, Status.FAILED):
+        ended = job.finished_at or job.updated_at
+    elif job.status == Status.VALIDATED:
+        ended = job.validated_at or job.updated_at
+    else:
+        ended = job.updated_at
+    return ended + FILES_KEPT_FOR if ended else None
+
+
+def files_expired(job: ImportJob, now=None) -> bool:
+    expire_at = files_expire_at(job)
+    return expire_at is not None and expire_at <= (now or timezone.now())
+
+
+def files_expired_message() -> str:
+    return FILES_EXPIRED.format(days=FILES_KEPT_FOR.days)
+
+
+def import_files_purge(*, now=None) -> int:
+    """Remove the files of every job whose files expired (files_expire_at), in every tenant; the
+    job rows stay. A folder whose job no longer exists (a deleted tenant or job, an upload that
+    failed before its job was saved) goes when it has not changed for FILES_KEPT_FOR. Returns the
+    number of job folders removed. Idempotent; safe beside running jobs (busy ones never expire)."""
+    import uuid
+
+    from crm.tenancy.models import Tenant
+
+    now = now or timezone.now()
+    root = reading.imports_root()
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for tenant_dir in root.iterdir():
+        try:
+            tenant_id = uuid.UUID(tenant_dir.name)
+        except ValueError:
+            continue
+        if not tenant_dir.is_dir():
+            continue
+        folders = {}
+        for folder in tenant_dir.iterdir():
+            try:
+                folders[uuid.UUID(folder.name)] = folder
+            except ValueError:
+                continue
+        tenant = Tenant.objects.filter(pk=tenant_id).first()
+        jobs = {}
+        if tenant is not None and folders:
+            with tenant_context(tenant):
+                jobs = {job.pk: job for job in ImportJob.objects.for_tenant(tenant).filter(pk__in=list(folders))}
+        for job_id, folder in folders.items():
+            job = jobs.get(job_id)
+            if job is not None:
+                expired = files_expired(job, now)
+            else:
+                changed = dt.datetime.fromtimestamp(folder.stat().st_mtime, tz=dt.UTC)
+                expired = changed + FILES_KEPT_FOR <= now
+            if expired:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        try:
+            tenant_dir.rmdir()  # only when empty
+        except OSError:
+            pass
+    return removed
 
 
 def _rows_have(n: int) -> str:

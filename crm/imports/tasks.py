@@ -25,3 +25,10 @@ def validate_import(self, *, tenant_id: str, job_id: str, then_run: bool = False
 @app.task(base=TenantTask, bind=True, atomic=False, name="crm.imports.tasks.run_import")
 def run_import(self, *, tenant_id: str, job_id: str) -> None:
     services.job_run(job_id=job_id, tenant=Tenant.objects.get(pk=tenant_id))
+
+
+@app.task(name="crm.imports.tasks.purge_import_files", acks_late=True, ignore_result=True)
+def purge_import_files() -> int:
+    """Remove the files of imports that ended more than services.FILES_KEPT_FOR ago (all tenants;
+    each tenant's jobs are read in its own tenant context). For the beat schedule, daily."""
+    return services.import_files_purge()

@@ -4,7 +4,8 @@
 rows are COPYed into a TEMP staging table (temp tables have no RLS: they are private to the
 session and dropped at commit) and moved with `INSERT … SELECT` in the tenant: the policy's
 WITH CHECK verifies every row's tenant, the composite foreign keys every reference, and the
-pghistory triggers record every created/changed record under the "import" source.
+pghistory triggers record every created/changed record under the "import" source, once per
+statement (one trigger call per chunk and table, not per row).
 
 All of it runs in ONE transaction (the caller's `tenant_context`): a crash, a kill of the worker
 or an exception at any point leaves nothing behind (tests/test_crash.py raises after the first
@@ -93,11 +94,11 @@ def write(*, actor, importer, job, columns: list[str], mapped: set[str], directo
     has_created_by = any(f.name == "created_by" for f in model._meta.fields)
     has_modified_by = any(f.name == "modified_by" for f in model._meta.fields)
     with connection.cursor() as cursor:
-        # The audit triggers stay on. Each first asks pgtrigger whether it is switched off by
-        # reading the setting `pgtrigger.ignore` inside an EXCEPTION block; unset, that read raises
-        # and is caught: a subtransaction and an error per row, ~3x the cost of the whole insert
-        # (bench/imports.py). An empty list, local to this transaction, makes the read succeed and
-        # ignores nothing.
+        # The audit triggers stay on; they fire once per statement (crm/audit/history.py) and record
+        # a whole chunk with one INSERT … SELECT. Each first asks pgtrigger whether it is switched
+        # off by reading the setting `pgtrigger.ignore` inside an EXCEPTION block; unset, that read
+        # raises and is caught (a subtransaction per trigger call). An empty list, local to this
+        # transaction, makes the read succeed and ignores nothing.
         cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
         # dropped at commit; a savepoint (tests) may have left one in this transaction
         cursor.execute("DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_values")

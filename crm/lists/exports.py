@@ -7,29 +7,33 @@
   Sheets show it as text instead of running it. Numbers stay numbers (a negative amount is a
   number, not text), dates stay dates in XLSX.
 - Up to DIRECT_LIMIT rows the file is made in the request and downloaded at once; larger exports
-  become an ExportJob that the worker writes in keyset batches of BATCH rows, each batch its own
-  short transaction (progress is visible while it runs), into private storage; the requester alone
-  downloads it until it expires.
-- Speed: the rows come with `.only()` the shown columns, look-ups run once per batch (owners,
-  accounts, tags), CSV goes through the C csv writer, XLSX through openpyxl's write-only mode.
-  bench/exports.py measures it.
+  become an ExportJob that the worker writes, in one transaction (one consistent snapshot), into
+  private storage; the requester alone downloads it until it expires.
+- Speed: one query through a server-side cursor (`rows()`), FETCHed BATCH rows at a time by a
+  reader thread while the caller formats the previous chunk, so the database and Python work at
+  the same time; the rows come with `.only()` the shown columns as plain tuples (not model
+  instances), uuids as text; look-ups run once per chunk (owners, accounts, tags); CSV goes
+  through the C csv writer, XLSX through openpyxl's write-only mode. bench/exports.py measures it.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import datetime as dt
 import io
+import queue
+import threading
+import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import TextField, UUIDField
 from django.db.models.functions import Cast
 from django.utils import timezone
-
-from crm.tenancy.search import keyset_after
 
 from . import selectors
 
@@ -129,36 +133,121 @@ def _is_uuid(model, name: str) -> bool:
     return isinstance(target, UUIDField)
 
 
-def batches(state, *, size: int = BATCH, after=None):
-    """The rows of the list state in its sort order, `size` at a time, by keyset (never OFFSET).
-    Yields (rows as lists of plain values, the last row's keyset position)."""
+def _query(state):
+    """The export's one query: (compiled SQL, params, Django's converters, the Row class), every
+    visible row of the state in its sort order (no LIMIT: one server-side cursor reads it all)."""
     qs = selectors.rows_queryset(state)
     # no tenant_id per row: the look-ups take the tenant from the actor
     fields = sorted((qs.query.deferred_loading[0] | {"id"}) - {"tenant_id"})
-    Row = row_class(fields)
     # uuid columns come as text: parsing 2-3 UUIDs a row is a third of an export's CPU, and
-    # every use of them here is a look-up by text or a keyset comparison the database casts
+    # every use of them here is a look-up by text (owner names) or an id the database casts (tags)
     text_ids = {f for f in fields if _is_uuid(qs.model, f)}
-    qs = qs.annotate(**{f"{f}__text": Cast(f, TextField()) for f in text_ids})
-    selected = [f"{f}__text" if f in text_ids else f for f in fields]
+    qs = qs.annotate(**{f"{f}{TEXT}": Cast(f, TextField()) for f in text_ids})
     sort = state.sort
-    order = [f"-{f}" if sort.descending else f for f in sort.fields]
-    position = after
-    columns = state.columns
-    ctx = state.ctx
-    base_keys = set(ctx)  # look-ups the columns add per batch are dropped after it (bounded memory)
-    while True:
-        page_qs = qs if position is None else qs.filter(keyset_after(sort.fields, position, descending=sort.descending))
-        rows = [Row._make(values) for values in page_qs.order_by(*order).values_list(*selected)[:size]]
-        if not rows:
-            return
-        for key in set(ctx) - base_keys:
-            del ctx[key]
-        selectors.prepare(state, rows)
-        yield [[c.value(obj, ctx) for c in columns] for obj in rows], [getattr(rows[-1], f) for f in sort.fields]
-        if len(rows) < size:
-            return
-        position = [getattr(rows[-1], f) for f in sort.fields]
+    qs = qs.order_by(*[f"-{f}" if sort.descending else f for f in sort.fields])
+    qs = qs.values_list(*[f"{f}{TEXT}" if f in text_ids else f for f in fields])
+    compiler = qs.query.get_compiler(using=qs.db)
+    sql, params = compiler.as_sql()
+    # Django selects values_list() columns in the order named (as NamedValuesListIterable relies on)
+    converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
+    return sql, params, compiler, converters, row_class(fields)
+
+
+TEXT = "__text"
+_DONE = object()
+
+
+def rows(state, *, size: int | None = None):
+    """The rows of the list state in its sort order, `size` at a time: yields (rows, ctx), the rows
+    as Row tuples (the loaded columns as attributes), ctx the state's context plus the columns'
+    look-ups for those rows (owners, accounts, tags: `Column.prepare`).
+
+    All the database work runs in a reader thread, ahead of the caller: it FETCHes the next rows
+    from one server-side cursor and runs their look-ups while the caller formats and writes the
+    previous ones, so the database and Python work at the same time (bench/exports.py). The thread
+    uses the caller's own connection (Django's thread sharing; psycopg2 serialises statements on
+    it), so the cursor and every look-up run in the caller's transaction, after the tenant context
+    set `app.tenant_id`: RLS applies exactly as to any query of the request or job, and the export
+    reads one snapshot. It also sees the caller's context variables (the current tenant). At most
+    two chunks wait ahead, each with its own look-ups, so memory stays bounded whatever the size.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("An export reads through a cursor that lives in the tenant's transaction.")
+    size = size or BATCH
+    sql, params, compiler, converters, Row = _query(state)
+    db = connections[DEFAULT_DB_ALIAS]  # the caller's connection (`connection` is per thread)
+    db.ensure_connection()
+    errors = db.wrap_database_errors  # Django's exception classes, as from any query
+    cursor = db.create_cursor(name=f"export_{uuid.uuid4().hex}")  # DECLARE … CURSOR (no hold)
+    cursor.itersize = size
+    with errors:
+        cursor.execute(sql, params)
+    prepares = list(dict.fromkeys(c.prepare for c in state.columns if c.prepare is not None))
+    base = dict(state.ctx)
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read():
+        connections[DEFAULT_DB_ALIAS] = db  # this thread's queries go to the caller's connection
+        try:
+            while not stop.is_set():
+                with errors:
+                    fetched = cursor.fetchmany(size)
+                if converters:
+                    fetched = compiler.apply_converters(fetched, converters)
+                chunk = list(map(Row._make, fetched))
+                ctx = dict(base)
+                if chunk:
+                    for prepare in prepares:
+                        prepare(chunk, ctx)
+                if not put((chunk, ctx)) or len(chunk) < size:
+                    break
+        except BaseException as exc:  # handed to the caller, raised there
+            put(exc)
+        finally:
+            put(_DONE)
+
+    db.inc_thread_sharing()
+    reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), name="export-reader",
+                              daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            if item[0]:
+                yield item
+    finally:
+        stop.set()
+        reader.join()
+        db.dec_thread_sharing()
+        try:
+            cursor.close()  # CLOSE: the transaction goes on (a job writes its result after this)
+        except Exception:
+            pass
+
+
+def formatter(state, cell):
+    """(rows, ctx) -> the rows as lists of `cell(value)`, one per shown column. The hot path of an
+    export: one comprehension per chunk."""
+    values = [c.value for c in state.columns]
+
+    def format_chunk(chunk: list, ctx: dict) -> list[list]:
+        return [[cell(value(obj, ctx)) for value in values] for obj in chunk]
+
+    return format_chunk
 
 
 class _Echo:
@@ -170,10 +259,10 @@ def csv_stream(state):
     """A CSV file as a stream of encoded chunks (UTF-8 with a BOM, so Excel reads the accents)."""
     writer = csv.writer(_Echo())
     yield codecs.BOM_UTF8 + writer.writerow(header(state)).encode()
-    for rows, _ in batches(state):
+    format_chunk = formatter(state, csv_cell)
+    for chunk, ctx in rows(state):
         buffer = io.StringIO()
-        out = csv.writer(buffer)
-        out.writerows([[csv_cell(v) for v in row] for row in rows])
+        csv.writer(buffer).writerows(format_chunk(chunk, ctx))
         yield buffer.getvalue().encode()
 
 
@@ -190,10 +279,11 @@ def write_xlsx(state, target, *, progress=None) -> int:
     sheet = workbook.create_sheet(title=state.definition.label[:31])
     sheet.append(header(state))
     done = 0
-    for rows, _ in batches(state):
-        for row in rows:
-            sheet.append([xlsx_cell(v) for v in row])
-        done += len(rows)
+    format_chunk = formatter(state, xlsx_cell)
+    for chunk, ctx in rows(state):
+        for row in format_chunk(chunk, ctx):
+            sheet.append(row)
+        done += len(chunk)
         if progress:
             progress(done)
     workbook.save(target)
@@ -207,9 +297,10 @@ def write_csv(state, target, *, progress=None) -> int:
     writer = csv.writer(text)
     writer.writerow(header(state))
     done = 0
-    for rows, _ in batches(state):
-        writer.writerows([[csv_cell(v) for v in row] for row in rows])
-        done += len(rows)
+    format_chunk = formatter(state, csv_cell)
+    for chunk, ctx in rows(state):
+        writer.writerows(format_chunk(chunk, ctx))
+        done += len(chunk)
         if progress:
             progress(done)
     text.flush()

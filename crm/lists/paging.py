@@ -60,15 +60,35 @@ def decode_cursor(model, sort: Sort, cursor: str) -> list | None:
         return None
 
 
+# A queryset may carry, under `keyset_<field>` (an annotation), a copy of each sort field read from
+# a joined index whose order is the better plan: e.g. the accounts of one tag walked through the
+# tag's links in (account_name_key, account_id) order (accounts.selectors). The page then orders
+# and compares by the copies; cursors still hold the rows' own values, which are equal.
+ALIAS_PREFIX = "keyset_"
+
+
+def sort_alias(field: str) -> str:
+    return f"{ALIAS_PREFIX}{field}"
+
+
+def order_fields(qs: QuerySet, sort: Sort) -> list[str]:
+    """The sort's fields, or their copies when the queryset carries one for every field."""
+    aliases = [sort_alias(f) for f in sort.fields]
+    if all(a in qs.query.annotations for a in aliases):
+        return aliases
+    return list(sort.fields)
+
+
 def keyset_page(qs: QuerySet, sort: Sort, *, after: str = "", before: str = "", last: bool = False,
                 size: int = PAGE_SIZE) -> Page:
+    keys = order_fields(qs, sort)
     fields = list(sort.fields)
-    order = [f"-{f}" if sort.descending else f for f in fields]
+    order = [f"-{f}" if sort.descending else f for f in keys]
     reverse = [f[1:] if f.startswith("-") else f"-{f}" for f in order]
     position = decode_cursor(qs.model, sort, before or after)
     backwards = (bool(before) and position is not None) or (last and position is None)
     if position is not None:
-        qs = qs.filter(keyset_after(fields, position, descending=sort.descending != backwards))
+        qs = qs.filter(keyset_after(keys, position, descending=sort.descending != backwards))
     rows = list(qs.order_by(*(reverse if backwards else order))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
@@ -112,13 +132,16 @@ def _round(n: int) -> str:
     return f"{n:,}"
 
 
-def count(qs: QuerySet, cap: int | None = None) -> Count:
-    """Exact up to the cap (read at most cap + 1 rows), else the planner's estimate."""
+def count(qs: QuerySet, cap: int | None = None, *, estimate_from: QuerySet | None = None) -> Count:
+    """Exact up to the cap (read at most cap + 1 rows), else the planner's estimate.
+
+    `estimate_from`: the list's own query, when `qs` is a cheaper one with the same rows to count
+    (ListDefinition.count_rows): the estimate is the list's (its planner sees the real filters)."""
     cap = COUNT_CAP if cap is None else cap
     n = qs.order_by()[: cap + 1].count()
     if n <= cap:
         return Count(n, False)
-    return Count(max(estimate(qs), cap + 1), True)
+    return Count(max(estimate(estimate_from if estimate_from is not None else qs), cap + 1), True)
 
 
 def estimate(qs: QuerySet) -> int:

@@ -94,6 +94,47 @@ def owner_choices(actor: Membership, people: dict) -> list[tuple[str, str]]:
     return sorted(((str(pk), people[pk]["name"]) for pk in ids), key=lambda c: c[1].casefold())
 
 
+PICK_LIMIT = 20
+
+
+def member_matches(actor: Membership, text: str, *, limit: int = PICK_LIMIT) -> list[tuple[str, str, str]]:
+    """(id, name, email) of the people whose records the actor may filter by or hand records to
+    (owner_choices' rule: every active member for admins and managers, else their team), whose
+    name contains each word of `text` or whose email starts with it; by name, at most `limit`.
+    What a people picker shows: a page never renders the whole team."""
+    qs = Membership.objects.for_tenant(actor.tenant).filter(is_active=True)
+    if actor.role not in (Role.ADMIN, Role.MANAGER):
+        qs = qs.filter(id__in=policy.subordinate_ids(actor))
+    text = (text or "").replace("\x00", "").strip()[:100]
+    if text:
+        # the user table has no row policy, so these conditions need no index of the tenant's;
+        # the membership side stays an index range on tenant_id
+        words = Q()
+        for word in text.split()[:5]:
+            words &= Q(user__full_name__icontains=word)
+        qs = qs.filter(words | Q(user__email__istartswith=text))
+    rows = qs.order_by("user__full_name", "user__email", "id").values_list("id", "user__full_name", "user__email")
+    return [(str(pk), name or email, email) for pk, name, email in rows[:limit]]
+
+
+def choice_matches(choices, text: str, *, limit: int = PICK_LIMIT) -> list[tuple[str, str, str]]:
+    """(value, label, "") of the choices whose label contains `text` (case-blind) or whose value is
+    it; labels that start with it first."""
+    text = (text or "").strip().casefold()
+    if not text:
+        return [(str(v), str(label), "") for v, label in list(choices)[:limit]]
+    starts, contains = [], []
+    for value, label in choices:
+        folded = str(label).casefold()
+        if folded.startswith(text) or str(value).casefold() == text:
+            starts.append((str(value), str(label), ""))
+        elif text in folded:
+            contains.append((str(value), str(label), ""))
+        if len(starts) >= limit:
+            break
+    return (starts + contains)[:limit]
+
+
 # --- the filter form --------------------------------------------------------------------------
 
 
@@ -349,3 +390,18 @@ def prepare(state: ListState, rows: list) -> dict:
             column.prepare(rows, ctx)
             done.add(column.prepare)
     return ctx
+
+
+def mergeable(*, actor: Membership, definition: ListDefinition, ids) -> tuple[list, int]:
+    """(the ids of the selected records the actor may see and edit, in the order given; how many
+    of the selection are not among them): what "Merge selected" may take to the merge page."""
+    wanted = []
+    for value in ids:
+        try:
+            wanted.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    rows = {r.pk: r for r in policy.visible(definition.model.objects.for_tenant(actor.tenant), actor, "edit")
+            .filter(id__in=wanted).only("id", "tenant_id", f"{definition.owner_field}_id")}
+    ok = [pk for pk in dict.fromkeys(wanted) if pk in rows and policy.can(actor, "edit", rows[pk])]
+    return ok, len(ids) - len(ok)

@@ -13,8 +13,9 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
@@ -76,7 +77,7 @@ def list_page(request, key: str, template: str, extra: dict | None = None):
              "cells": [{"html": c.render(obj, ctx), "numeric": c.numeric} for c in state.columns]}
             for obj in page.rows]
     # one page that is both first and last: its rows are the exact count, no query needed
-    count = paging.Count(len(page.rows), False) if page.first and page.last else paging.count(qs)
+    count = paging.Count(len(page.rows), False) if page.first and page.last else count_of(state, qs)
     base = state.query()
     allowed = [a for a in definition.bulk_actions if a.allowed(actor)]
     views = selectors.views_for(actor=actor, object_key=definition.key)
@@ -93,8 +94,9 @@ def list_page(request, key: str, template: str, extra: dict | None = None):
         "state": state,
         "form": state.form,
         # the first filters in the bar, the others (and custom fields) behind "More filters"
-        "filter_fields": [_field(state.form[name]) for name in list(state.form.fields)[:PRIMARY_FILTERS]],
-        "more_filter_fields": [_field(state.form[name]) for name in list(state.form.fields)[PRIMARY_FILTERS:]],
+        "filter_fields": [_field(state.form[name], definition, state) for name in list(state.form.fields)[:PRIMARY_FILTERS]],
+        "more_filter_fields": [_field(state.form[name], definition, state)
+                               for name in list(state.form.fields)[PRIMARY_FILTERS:]],
         "more_active": sum(1 for name in list(state.form.fields)[PRIMARY_FILTERS:] if name in state.params)
         + sum(1 for name in state.params if name.startswith("cf_")),
         "custom_filters": _custom_filters(state),
@@ -124,9 +126,9 @@ def list_page(request, key: str, template: str, extra: dict | None = None):
         "column_menu": [{"column": c, "checked": c.key in shown, "first": c.key == definition.columns[0].key}
                         for c in menu],
         "bulk_actions": allowed,
-        "bulk_keys": {a.key for a in allowed},
-        "owner_options": _options(selectors.owner_choices(actor, state.ctx["members"]), "")
-        if any(a.key == "owner" for a in allowed) else "",
+        # the action controls come (htmx) when the first row is ticked: a page that nobody
+        # selects on renders none of them, and none grows with the team
+        "bulk_actions_url": reverse("list_bulk_actions", args=[definition.key]) if allowed else "",
         "back": request.get_full_path(),
         "export_csv_url": reverse("list_export", args=[definition.key]) + _qs({**base, "format": ["csv"]}),
         "export_xlsx_url": reverse("list_export", args=[definition.key]) + _qs({**base, "format": ["xlsx"]}),
@@ -139,6 +141,14 @@ def list_page(request, key: str, template: str, extra: dict | None = None):
     return render(request, template, context)
 
 
+def count_of(state, qs, cap: int | None = None) -> paging.Count:
+    """The list's count: of a cheaper query with the same rows when the definition has one."""
+    cheaper = state.definition.count_rows(state) if state.definition.count_rows else None
+    if cheaper is None:
+        return paging.count(qs, cap)
+    return paging.count(cheaper, cap, estimate_from=qs)
+
+
 def _options(choices, selected) -> str:
     """<option>s made in Python: a company's members or the world's countries are hundreds of
     options, which Django's widget templates render at ~50 µs each (tens of ms per page)."""
@@ -148,9 +158,48 @@ def _options(choices, selected) -> str:
         for value, label in choices))
 
 
-def _field(bound) -> dict:
-    """A filter field for the bar: a select made by _options, any other field by its widget."""
+# a choice filter with more options than this is a typeahead (countries), not a <select>
+PICKER_MIN_CHOICES = 40
+
+
+def _picker_filter(definition, name: str):
+    """The filter behind form field `name` if it is picked by typeahead: people, long lists."""
+    f = next((f for f in definition.filters if f.key == name), None)
+    if f is None:
+        return None
+    if f.kind == "member":
+        return f
+    if f.kind == "choice" and callable(f.choices):  # static tuples are short (types, ratings)
+        return f
+    return None
+
+
+def picker_html(*, url: str, name: str, input_id: str, value: str = "", label: str = "", placeholder: str = "",
+                sr_label: str = "") -> str:
+    """A typeahead (templates/components/picker.html, static/js/picker.js): type, arrow keys, Enter.
+    The chosen value goes in a hidden input named `name`; the options come from `url?q=`."""
+    return render_to_string("components/picker.html", {
+        "url": url, "name": name, "id": input_id, "value": value, "label": label, "placeholder": placeholder,
+        "sr_label": sr_label,
+    })
+
+
+def _field(bound, definition=None, state=None) -> dict:
+    """A filter field for the bar: a typeahead for people and long lists, a select made by
+    _options, any other field by its widget."""
     field = bound.field
+    picked = _picker_filter(definition, bound.name) if definition is not None else None
+    if picked is not None and (picked.kind == "member" or len(field.choices) > PICKER_MIN_CHOICES):
+        value = str(bound.value() or "")
+        if picked.kind == "member":
+            person = state.ctx["members"].get(_uuid_or_none(value)) if value else None
+            label = person["name"] if person else ""
+        else:
+            label = dict(field.choices).get(value, "") if value else ""
+        html = picker_html(url=reverse("list_pick", args=[definition.key, picked.key]), name=bound.html_name,
+                           input_id=bound.id_for_label, value=value if label else "", label=label,
+                           placeholder="Anyone" if picked.kind == "member" else f"Any {picked.label.lower()}")
+        return {"label": bound.label, "id": bound.id_for_label, "html": html, "invalid": bool(bound.errors)}
     if isinstance(field, forms.ChoiceField):
         html = format_html('<select name="{}" id="{}">{}</select>', bound.html_name, bound.id_for_label,
                            _options(field.choices, bound.value()))
@@ -282,6 +331,48 @@ def view_delete(request, pk):
     return redirect(definition.list_url_name)
 
 
+# --- typeaheads --------------------------------------------------------------------------------
+
+
+@member_required
+@require_GET
+def pick(request, key, filter_key):
+    """The options of a typeahead filter (or the bulk owner target): at most PICK_LIMIT matching
+    `?q=`, as JSON [{value, label, detail}]. People: the members the person may filter by."""
+    definition = _definition(key)
+    actor = request.membership
+    f = _picker_filter(definition, filter_key)
+    if f is None:
+        raise Http404
+    text = request.GET.get("q", "")[:100]
+    if f.kind == "member":
+        rows = selectors.member_matches(actor, text)
+    else:
+        rows = selectors.choice_matches(f.choices(actor, {}), text)
+    return JsonResponse({"results": [{"value": v, "label": label, "detail": detail} for v, label, detail in rows]})
+
+
+@member_required
+@require_GET
+def bulk_actions(request, key):
+    """The bulk action controls of a list (htmx, fetched when the first row is ticked)."""
+    definition = _definition(key)
+    actor = request.membership
+    allowed = [a for a in definition.bulk_actions if a.allowed(actor)]
+    if not allowed:
+        raise Http404
+    owner = next((f for f in definition.filters if f.kind == "member"), None)
+    return render(request, "lists/partials/bulk_actions.html", {
+        "definition": definition,
+        "bulk_keys": {a.key for a in allowed},
+        "owner_picker": picker_html(url=reverse("list_pick", args=[definition.key, owner.key]), name="owner",
+                                    input_id="bulk_owner", placeholder="New owner…",
+                                    sr_label=f"New owner for the selected {definition.label.lower()}")
+        if owner is not None and any(a.key == "owner" for a in allowed) else "",
+        "merge_max": MERGE_MAX,
+    })
+
+
 # --- bulk actions -----------------------------------------------------------------------------
 
 
@@ -302,6 +393,8 @@ def bulk(request, key):
         return redirect(back)
     if action == "delete":
         return _delete_confirm(request, definition, ids, back)
+    if action == "merge":
+        return _merge_selected(request, definition, ids, back)
     try:
         if action == "owner":
             owner = Membership.objects.for_tenant(actor.tenant).filter(pk=_uuid_or_none(request.POST.get("owner")),
@@ -326,6 +419,25 @@ def bulk(request, key):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(back)
+
+
+MERGE_MIN, MERGE_MAX = 2, 3
+
+
+def _merge_selected(request, definition, ids, back):
+    """"Merge…": two or three records the person may edit go to the merge page of crm/dedup (the
+    one the duplicates queue opens), which shows them side by side; anything else is explained."""
+    ids = list(dict.fromkeys(ids))
+    if not MERGE_MIN <= len(ids) <= MERGE_MAX:
+        messages.error(request, f"Merge works on {MERGE_MIN} or {MERGE_MAX} {definition.label.lower()} at a time: "
+                                f"select {MERGE_MIN} or {MERGE_MAX} (you selected {len(ids)}).")
+        return redirect(back)
+    mergeable, refused = selectors.mergeable(actor=request.membership, definition=definition, ids=ids)
+    if refused:
+        messages.error(request, f"Only records you may edit can be merged: you may not change {refused} of the "
+                                f"{len(ids)} selected {definition.label.lower()}.")
+        return redirect(back)
+    return redirect(reverse("dedup_merge") + _qs({"object": [definition.key], "ids": [str(pk) for pk in mergeable]}))
 
 
 def _uuid_or_none(value):
@@ -395,7 +507,7 @@ def export(request, key):
     if state.errors:
         messages.error(request, "Fix the filters before exporting: " + " ".join(state.errors.values()))
         return redirect(reverse(definition.list_url_name) + _qs(state.query()))
-    total = paging.count(selectors.rows_queryset(state), cap=exports.DIRECT_LIMIT)
+    total = count_of(state, selectors.rows_queryset(state), cap=exports.DIRECT_LIMIT)
     if total.estimated:
         job = services.export_create(actor=actor, object=definition.key, format=fmt, params=state.params,
                                      columns=[c.key for c in state.columns], sort=state.sort.key,

@@ -5,7 +5,8 @@
    selection; [data-selected-count] says how many are ticked. Enter in an input[data-submit-with=id]
    presses that button (the bulk "Add tag" field). The column dialog ([data-column-list]) orders
    its items by drag (sortablejs, loaded by the page) or by the ↑/↓ buttons. No inline script:
-   the CSP allows only files like this one. */
+   the CSP allows only files like this one. Ticking a row sends "lists:selected" to the body, which
+   makes htmx fetch the bulk action controls into #bulk-actions (lists/_list.html). */
 (function () {
   "use strict";
   var doc = document;
@@ -71,6 +72,8 @@
     if (!out || !table) return;
     var n = table.querySelectorAll("tr[data-row] input[type=checkbox]:checked").length;
     out.textContent = n ? n + " selected" : "";
+    // the bulk action controls are fetched (htmx, #bulk-actions) when the first row is ticked
+    if (n) doc.body.dispatchEvent(new CustomEvent("lists:selected", { detail: { count: n } }));
   }
 
   doc.addEventListener("change", function (event) {

@@ -140,3 +140,48 @@ def test_the_contacts_and_activities_lists_filter_and_open_rows_from_the_keyboar
     # the account page was opened: it is now among the recently viewed accounts
     page.goto("/accounts/?view=recent")
     expect(page.get_by_role("link", name="Initech")).to_be_visible()
+
+
+def test_a_manager_picks_owners_by_typing_and_merges_two_selected_accounts(page, sign_in, acme):
+    """The owner filter and the bulk owner target are typeaheads (type, arrow keys, Enter); the
+    bulk controls arrive when a row is ticked; "Merge…" opens the merge page with the selection."""
+    AccountFactory(tenant=acme.tenant, owner=acme.rep, name="Nordwind AG")
+    AccountFactory(tenant=acme.tenant, owner=acme.rep, name="Nordwind AG (old)")
+    AccountFactory(tenant=acme.tenant, owner=acme.rep2, name="Southwind Ltd")
+
+    sign_in("manager@acme.example")
+    page.goto("/accounts/")
+    expect(page.get_by_text("3 accounts")).to_be_visible()
+    page.get_by_text("More filters", exact=True).click()
+    owner = page.get_by_role("search", name="Filter accounts").get_by_role("combobox", name="Owner")
+    owner.fill("rep two")
+    expect(page.get_by_role("option", name="Acme Rep Two")).to_be_visible()
+    shot(page, "8-owner-typeahead")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(owner).to_have_value("Acme Rep Two")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("1 account", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Southwind Ltd")).to_be_visible()
+    assert f"owner={acme.rep2.pk}" in page.url
+
+    # hand Southwind over to the first rep: the target is a typeahead too
+    page.get_by_label("Select Southwind Ltd").check()
+    target = page.get_by_role("combobox", name="New owner for the selected accounts")
+    target.fill("acme rep")
+    expect(page.get_by_role("option", name="rep@acme.example")).to_be_visible()
+    page.keyboard.press("Enter")  # the first match is active
+    expect(target).to_have_value("Acme Rep")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Change owner").click()
+    expect(page.get_by_text("now owned by Acme Rep")).to_be_visible()
+
+    # merge the two Nordwinds
+    page.goto("/accounts/")
+    page.get_by_label("Select Nordwind AG", exact=True).check()
+    page.get_by_label("Select Nordwind AG (old)").check()
+    shot(page, "9-merge-selected")
+    page.get_by_role("button", name="Merge…").click()
+    page.wait_for_url(re.compile(r"/duplicates/merge/\?"))
+    expect(page.get_by_text("Nordwind AG (old)").first).to_be_visible()
+    shot(page, "10-merge-page")
