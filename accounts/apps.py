@@ -10,6 +10,9 @@ class AccountsConfig(AppConfig):
         from crm.customfields.registry import register_object
 
         register_object("accounts", "accounts.Account", "Accounts", "account")
+        from crm.access.registry import register as secure
+
+        secure("accounts", "accounts.Account", "Accounts")
         from crm.web.nav import NavEntry, register
 
         register(NavEntry("Accounts", "account_list", "building", roles=frozenset({"admin", "manager", "rep", "agent"}),

@@ -147,6 +147,7 @@ def _apply(account: Account, fields: dict) -> None:
 def account_create(*, actor: Membership, name: str, owner: Membership | None = None,
                    tags: Iterable[str] | None = None, **fields) -> Account:
     """A new account, owned by the actor unless another owner is named."""
+    policy.require(actor, "create", "accounts")
     owner = owner or actor
     _check_owner(actor=actor, owner=owner)
     account = Account(tenant_id=actor.tenant_id, created_by=actor, modified_by=actor)

@@ -14,3 +14,8 @@ class ContactsConfig(AppConfig):
 
         register_object("contacts", "contacts.Contact", "Contacts", "contact")
         register_object("activities", "contacts.Activity", "Activities", "activity")
+        from crm.access.registry import register as secure
+
+        secure("contacts", "contacts.Contact", "Contacts", parents=[("accounts", "account")])
+        secure("activities", "contacts.Activity", "Activities",
+               parents=[("accounts", "account"), ("contacts", "contact")])

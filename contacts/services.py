@@ -243,7 +243,7 @@ def _refuse_erased(contact: Contact) -> None:
 def contact_create(*, actor: Membership, emails=None, phones=None, relations=None, owner=None,
                    **fields) -> Contact:
     """A new contact owned by the actor (or, for managers, someone in their team)."""
-    access.require(actor, "create")
+    access.require(actor, "create", "contacts")
     contact = Contact(tenant_id=actor.tenant_id, owner=_owner(actor, owner), created_by=actor, modified_by=actor)
     custom = fields.pop("custom", None)
     _apply_fields(actor, contact, fields)
@@ -337,7 +337,7 @@ def activity_log(*, actor: Membership, kind: str, subject: str, account=None, co
                  duration_minutes: int | None = None, outcome: str = "", location: str = "",
                  attendees: Iterable = (), attendee_contacts: Iterable = (), custom: dict | None = None) -> Activity:
     """Log a call, note, email, visit or meeting (with colleagues and contacts attending)."""
-    access.require(actor, "create")
+    access.require(actor, "create", "activities")
     if kind not in LOGGED_KINDS:
         raise ValidationError({"kind": "Choose a call, meeting, note, email or visit (tasks: task_create)."})
     account, contact = _links(actor, account, contact)
@@ -382,7 +382,7 @@ def task_create(*, actor: Membership, subject: str, due_at: datetime | None = No
                 owner=None, custom: dict | None = None) -> Activity:
     """A task for the actor (or, for a manager, someone in their team). Its place on a timeline is
     when it was set (occurred_at), so timelines keep one keyset order; its deadline is due_at."""
-    access.require(actor, "create")
+    access.require(actor, "create", "activities")
     account, contact = _links(actor, account, contact)
     if remind_at is not None and due_at is not None and remind_at > due_at:
         raise ValidationError({"remind_at": "Remind before the task is due."})

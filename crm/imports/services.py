@@ -128,7 +128,8 @@ def job_create(*, actor: Membership, object: str, upload, duplicates: str = Dupl
     """Store the uploaded file privately, detect its format, encoding and delimiter, read its header
     and map its columns (the mapping given, else the one remembered for this layout, else by name)."""
     importer = _importer(object)
-    policy.require(actor, "create")
+    policy.require(actor, "import")
+    policy.require(actor, "create", object)
     if upload is None:
         raise ValidationError({"file": "Choose a CSV or Excel (.xlsx) file."})
     if duplicates not in DuplicatePolicy.values:

@@ -109,6 +109,9 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
         raise ValidationError({"role": "Your company needs at least one admin: make someone else admin first."})
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
+    from crm.access import defaults
+
+    defaults.kind_changed(membership)
     security_event(actor.tenant, "role.changed", user=actor.user, request=request,
                    detail={"member": membership.user.email, "from": old, "to": role})
     return membership

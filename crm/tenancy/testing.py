@@ -229,3 +229,22 @@ def _sql_and_params(query, params):
     if isinstance(query, tuple):
         return query[0], tuple(query[1] or ())
     return query, tuple(params or ())
+
+
+def assert_visible_ids_first(query, model, *, tenant=None) -> dict:
+    """Assert the plan of a list narrowed by the visibility engine (crm.access.engine) has the
+    "collect the visible ids first" shape under RLS: the ids come from an InitPlan, and the rows are
+    fetched by key (`id = ANY(InitPlan)`) rather than by scanning the tenant and filtering; and no
+    table is read by a sequential scan. Returns the plan."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {model._meta.db_table}")
+    plan = explain_under_rls(query, tenant=tenant)
+    table = model._meta.db_table
+    by_key = [node for node in _walk(plan) if node["Node Type"] in INDEX_NODES
+              and "InitPlan" in node.get("Index Cond", "") and node.get("Relation Name", table) == table]
+    if not by_key:
+        raise AssertionError(f"{table} is not read by the visible ids (id = ANY(InitPlan)). Plan:\n{render(plan)}")
+    scans = [node for node in _walk(plan) if node["Node Type"] == "Seq Scan"]
+    if scans:
+        raise AssertionError(f"Sequential scan of {scans[0].get('Relation Name')}. Plan:\n{render(plan)}")
+    return plan

@@ -20,6 +20,10 @@ NOT_TRACKED = {
     "lists.recentview": "which records a person opened, upserted on every record page: a log of reads, not business data",
     "lists.exportjob": "a transient job (status, progress, file name) that expires after a day",
     "lists.trashbatch": "the snapshot behind Undo of a bulk delete; the deletes and restores are in the records' own history",
+    "access.roleclosure": "derived from the role tree (UserRole, tracked) by crm.access.maintenance",
+    "access.groupuser": "derived from groups, their members and roles (all tracked) by crm.access.maintenance",
+    "access.share": "manual shares are in the security log; rule, team and collaboration rows derive from tracked "
+                    "SharingRule/TeamMember/CollaborationMember (a criteria rule writes up to 100,000s of rows)",
 }
 
 EVENT_MODELS = [m for m in rls.tenant_models() if issubclass(m, Event)]
