@@ -13,6 +13,9 @@ class AccountsConfig(AppConfig):
         from crm.access.registry import register as secure
 
         secure("accounts", "accounts.Account", "Accounts")
+        from crm.access.transfer import register_transfer
+
+        register_transfer("accounts", root=True, order="name_key")  # split between receivers
         from crm.web.nav import NavEntry, register
 
         register(NavEntry("Accounts", "account_list", "building", roles=frozenset({"admin", "manager", "rep", "agent"}),

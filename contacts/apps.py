@@ -19,3 +19,9 @@ class ContactsConfig(AppConfig):
         secure("contacts", "contacts.Contact", "Contacts", parents=[("accounts", "account")])
         secure("activities", "contacts.Activity", "Activities",
                parents=[("accounts", "account"), ("contacts", "contact")])
+        from crm.access.transfer import register_transfer
+
+        from .transfer import open_activities
+
+        register_transfer("contacts", follows="account")
+        register_transfer("activities", follows="account", moves=open_activities)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("crm.lists.urls")),
     path("", include("crm.imports.urls")),
     path("", include("crm.dedup.urls")),
+    path("", include("crm.access.urls")),
 ]
 
 if getattr(settings, "DEV_MAIL_DIR", None):

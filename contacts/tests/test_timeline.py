@@ -113,7 +113,7 @@ def test_the_timeline_partial_runs_a_fixed_number_of_queries(client_as, acme, n,
     account = AccountFactory(tenant=acme.tenant, owner=acme.rep)
     make_activities(acme, n, account=account)
     client = client_as(acme.rep)
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(21):  # incl. two capped counts of the engine (accounts, activities), cached 5 min (engine.is_narrow)
         assert client.get(f"/activities/account/{account.pk}/").status_code == 200
 
 
@@ -141,13 +141,9 @@ def test_a_reps_contact_list_uses_the_owner_index_under_rls(acme):
     ContactFactory.create_batch(40, tenant=acme.tenant, owner=acme.rep2)
     with tenant_context(acme.tenant):
         qs = selectors.contact_list(actor=acme.rep)
-        # The owner condition must be an index condition under RLS. Which owner-leading index the
-        # planner takes depends on how many rows match (one row: the FK index and a sort), so
-        # either proves the point; a name-only index with the owner as a Filter would not.
-        try:
-            assert_uses_index(qs[:51], "contact_owner_name_idx", tenant=acme.tenant)
-        except AssertionError:
-            assert_uses_index(qs[:51], "contacts_contact_owner_id_tidx", tenant=acme.tenant)
+        # the rep's few visible ids are collected through an owner index first (crm.access.engine),
+        # then fetched by key: never a walk of the name index with the owner as a Filter
+        assert_visible_ids_first(qs[:51], Contact, tenant=acme.tenant)
 
 
 def _fill(company, n=3000):
@@ -198,6 +194,10 @@ def test_the_due_reminder_probe_uses_the_reminder_index_under_rls(acme):
 
     _fill(acme)
     with tenant_context(acme.tenant):
+        # as in production, few reminders are due at any moment (selective data: with 7 % of the
+        # rows due, the planner's choice flipped with the statistics left by earlier tests)
+        Activity.objects.filter(tenant=acme.tenant, remind_at__lte=timezone.now()).exclude(
+            subject__in=[f"Filler {i}" for i in range(7, 70, 7)]).update(remind_at=timezone.now() + timedelta(days=1))
         # reminded_at IS NULL is checked on the few rows in the (status, remind_at) range
         assert_uses_index(due_reminders_query(acme.tenant.pk, timezone.now()), "activity_reminder_idx",
                           tenant=acme.tenant, allow_filter=True)

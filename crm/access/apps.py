@@ -7,4 +7,21 @@ class AccessConfig(AppConfig):
     verbose_name = "Access: profiles, roles, sharing"
 
     def ready(self) -> None:
+        from accounts.panels import AccountPanel, register_panel
+        from crm.web.nav import NavEntry, register
+
         from . import signals, tasks  # noqa: F401  signals: every member gets a profile; tasks: for the worker
+
+        register(NavEntry("Access", "access_roles", "shield", roles=frozenset({"admin"}), section="Admin", order=925))
+        # task G: hand a leaving rep's book over (managers hold `transfer_records` too)
+        # (a manager's entry stands with their work: the Admin section stays the admins')
+        register(NavEntry("Hand over a book", "access_transfer", "users", roles=frozenset({"admin"}),
+                          section="Admin", order=926))
+        register(NavEntry("Hand over a book", "access_transfer", "users", roles=frozenset({"manager"}),
+                          section="Work", order=800))
+
+        # task F: the Sharing panel of the account page (its body is loaded after the page)
+        register_panel(AccountPanel(key="sharing", title="Sharing", order=90, column="side",
+                                    template="access/partials/sharing_loader.html",
+                                    context=lambda request, account: {"sharing_object": "accounts",
+                                                                      "sharing_record": account}))

@@ -85,12 +85,14 @@ def role_update(*, actor: Membership, role: UserRole, name=KEEP, parent=KEEP) ->
             raise ValidationError({"name": "Give the role a name."})
         if UserRole.objects.filter(tenant_id=actor.tenant_id, name__iexact=name).exclude(pk=role.pk).exists():
             raise ValidationError({"name": f"There is already a role called “{name}”."})
+    moved = parent is not KEEP and (parent.pk if parent else None) != role.parent_id
+    if moved and parent is not None and maintenance.would_cycle(role, parent.pk):
+        raise ValidationError({"parent": "A role cannot report to itself or to a role below it."})
+    # every check above, every write below: a refused change changes nothing
+    if name is not KEEP:
         role.name = name
         Group.objects.filter(tenant_id=actor.tenant_id, role=role).update(name=name)
-    moved = parent is not KEEP and (parent.pk if parent else None) != role.parent_id
     if moved:
-        if parent is not None and maintenance.would_cycle(role, parent.pk):
-            raise ValidationError({"parent": "A role cannot report to itself or to a role below it."})
         role.parent = parent
     role.save()
     if moved:
@@ -384,6 +386,9 @@ def _require_record_owner_side(actor: Membership, record) -> registry.Secured:
     if not (above or ctx.rights(entry.key).modify_all or "manage_sharing" in ctx.app):
         raise PermissionDenied("Only the owner, someone above them or an administrator can share this record.")
     return entry
+
+
+require_record_owner_side = _require_record_owner_side  # public: pages ask "may this member share it?"
 
 
 def _is_above(ctx, owner_id) -> bool:

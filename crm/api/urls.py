@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccountViewSet
 from contacts import api as contacts_api
+from crm.access.api import TransferView
 from crm.customfields import urls as customfields_urls
 from crm.dedup import urls as dedup_urls
 from crm.imports import urls as imports_urls
@@ -22,6 +23,7 @@ urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-obtain-token"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("search/", SearchView.as_view(), name="api-search"),
+    path("access/transfer/", TransferView.as_view(), name="api-access-transfer"),  # task G
     *router.urls,
     *customfields_urls.api_urlpatterns,
     *lists_urls.api_urlpatterns,

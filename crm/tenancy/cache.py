@@ -24,8 +24,9 @@ class TenantCache:
     def get(self, key: str, default: Any = None) -> Any:
         return _cache.get(tenant_key(key), default)
 
-    def set(self, key: str, value: Any, timeout: int | None = 300) -> None:
-        _cache.set(tenant_key(key), value, timeout)
+    def set(self, key: str, value: Any, timeout: int | None = 300, *, tenant=None) -> None:
+        """`tenant`: for a write after the tenant context ended (a transaction's on_commit)."""
+        _cache.set(tenant_key(key, tenant), value, timeout)
 
     def delete(self, key: str) -> None:
         _cache.delete(tenant_key(key))

@@ -234,8 +234,8 @@ def _sql_and_params(query, params):
 def assert_visible_ids_first(query, model, *, tenant=None) -> dict:
     """Assert the plan of a list narrowed by the visibility engine (crm.access.engine) has the
     "collect the visible ids first" shape under RLS: the ids come from an InitPlan, and the rows are
-    fetched by key (`id = ANY(InitPlan)`) rather than by scanning the tenant and filtering; and no
-    table is read by a sequential scan. Returns the plan."""
+    fetched by key (`id = ANY(InitPlan)`) rather than by scanning the tenant and filtering; and the
+    listed table is not read by a sequential scan. Returns the plan."""
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {model._meta.db_table}")
     plan = explain_under_rls(query, tenant=tenant)
@@ -244,7 +244,9 @@ def assert_visible_ids_first(query, model, *, tenant=None) -> dict:
               and "InitPlan" in node.get("Index Cond", "") and node.get("Relation Name", table) == table]
     if not by_key:
         raise AssertionError(f"{table} is not read by the visible ids (id = ANY(InitPlan)). Plan:\n{render(plan)}")
-    scans = [node for node in _walk(plan) if node["Node Type"] == "Seq Scan"]
+    # the listed table is never read whole (a small side table such as access_share may be: its
+    # statistics, left by other tests, decide, and reading it whole costs nothing)
+    scans = [node for node in _walk(plan) if node["Node Type"] == "Seq Scan" and node.get("Relation Name") == table]
     if scans:
-        raise AssertionError(f"Sequential scan of {scans[0].get('Relation Name')}. Plan:\n{render(plan)}")
+        raise AssertionError(f"Sequential scan of {table}. Plan:\n{render(plan)}")
     return plan
