@@ -121,7 +121,7 @@ def _roles_from_reporting_lines(tenant_id, new_members, members) -> dict:
             else:
                 name = unique(label)
             role = UserRole.objects.create(tenant_id=tenant_id, name=name, parent=parent)
-            maintenance.role_added(role)
+            maintenance.role_added(role, refresh=False)  # the callers refresh once
             made[key] = role
         result[m.pk] = made[key]
         return made[key]

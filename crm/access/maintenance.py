@@ -29,9 +29,10 @@ def _execute(sql: str, params: list) -> int:
 # --- the role tree ------------------------------------------------------------------------------
 
 
-def role_added(role: UserRole) -> None:
+def role_added(role: UserRole, *, refresh: bool = True) -> None:
     """A new role: its closure rows (itself at depth 0, and under each ancestor of its parent) and
-    its two system groups."""
+    its two system groups. `refresh=False` when the caller refreshes the groups once after adding
+    many roles (crm.access.defaults)."""
     _execute(
         f"INSERT INTO access_roleclosure (id, tenant_id, created_at, updated_at, ancestor_id, descendant_id, depth) "
         f"SELECT {UUID7_SQL}, %s, now(), now(), %s, %s, 0",
@@ -47,7 +48,8 @@ def role_added(role: UserRole) -> None:
     for kind in (Group.Kind.ROLE, Group.Kind.ROLE_SUB):
         Group.objects.get_or_create(tenant_id=role.tenant_id, kind=kind, role=role,
                                     defaults={"name": role.name})
-    refresh_groups(role.tenant_id)
+    if refresh:
+        refresh_groups(role.tenant_id)
 
 
 def role_moved(role: UserRole) -> None:
