@@ -11,6 +11,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
+from crm.access import fields as field_security
 from crm.access import policy
 from crm.api.pagination import KeysetPagination
 from crm.audit.api import HistoryMixin
@@ -49,7 +50,12 @@ class TagNamesField(serializers.ListField):
         return [tag.name for tag in data.all()]
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(field_security.SecuredSerializerMixin, serializers.ModelSerializer):
+    """Field-level security (SecuredSerializerMixin): fields hidden from the caller are left out of
+    responses (custom ones inside `custom` too) and naming one in a write is a 400; a read-only
+    field's change is refused by the services' guard (400 with that field's error)."""
+
+    secured_object = "accounts"
     owner = OwnerField(required=False, help_text="Membership id; defaults to the caller on create.")
     parent = ParentField(required=False, allow_null=True)
     tags = TagNamesField(required=False, help_text="Tag names; new ones are created.")
@@ -91,11 +97,23 @@ class AccountFilterSet(django_filters.FilterSet):
         model = Account
         fields = ["search", "type", "industry", "owner", "status", "rating", "tag", "country"]
 
+    # the field each filter compares, for field-level security
+    SECURED = {"type": "type", "industry": "industry", "status": "status", "rating": "rating", "tag": "tags",
+               "country": "billing_country"}
+
     def filter_queryset(self, queryset):
         # one definition of the filters for pages and API: the selector's (leakproof, indexed)
         data = {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "")}
-        data["q"] = data.pop("search", "")
         actor = self.request._request.membership
+        hidden = field_security.hidden(actor, "accounts")
+        # filtering by a hidden field would reveal its values: a 400 that says so, not a silent no-op
+        refused = {name: ["You cannot filter by a field that is hidden from you."]
+                   for name in data if self.SECURED.get(name) in hidden}
+        if refused:
+            raise serializers.ValidationError(refused)
+        data["q"] = data.pop("search", "")
+        # "exact domain" only for whoever may see the website (the domain derives from it)
+        data["match_domain"] = "domain" not in hidden
         return selectors.AccountFilter(**data).apply(queryset, tenant_id=actor.tenant_id,
                                                      walk_tag_links=policy.sees_all(actor))
 

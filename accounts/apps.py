@@ -12,7 +12,7 @@ class AccountsConfig(AppConfig):
         register_object("accounts", "accounts.Account", "Accounts", "account")
         from crm.access.registry import register as secure
 
-        secure("accounts", "accounts.Account", "Accounts")
+        secure("accounts", "accounts.Account", "Accounts", required=["name"], linked={"website": ["domain"]})
         from crm.access.transfer import register_transfer
 
         register_transfer("accounts", root=True, order="name_key")  # split between receivers

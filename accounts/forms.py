@@ -6,9 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import fields_for_model
 
+from crm.access import fields as field_security
 from crm.access import policy
 from crm.customfields.forms import PREFIX as CUSTOM_PREFIX
-from crm.customfields.forms import add_custom_fields, custom_bound_fields, custom_data
+from crm.customfields.forms import add_custom_fields, custom_data
 from crm.tenancy.search import key_value
 from crm.web.forms import apply_service_errors
 
@@ -55,6 +56,16 @@ class AccountForm(forms.Form):
         for name in ("rating", "industry", "source", "billing_country", "shipping_country"):
             field = self.fields[name]
             field.choices = [("", "—"), *[c for c in field.choices if c[0] != ""]]
+        # field-level security: hidden fields are not on the form, read-only ones are disabled
+        # (a disabled field keeps its initial value whatever is posted; the services' guard is
+        # the second line). The parent is the form's `parent_name`.
+        field_security.restrict_form(self, actor, "accounts", custom_prefix=CUSTOM_PREFIX)
+        parent_access = field_security.access(actor, "accounts", "parent")
+        if parent_access == "hidden":
+            del self.fields["parent_name"]
+        elif parent_access == "read_only":
+            self.fields["parent_name"].disabled = True
+            self.fields["parent_name"].help_text = "Read only for you."
 
     def clean_parent_name(self):
         name = self.cleaned_data["parent_name"].strip()
@@ -72,12 +83,18 @@ class AccountForm(forms.Form):
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
     def custom_fields(self) -> list:
-        return custom_bound_fields(self)
+        return [self[CUSTOM_PREFIX + spec.name] for spec in getattr(self, "custom_specs", [])
+                if CUSTOM_PREFIX + spec.name in self.fields]
 
     def service_fields(self) -> dict:
-        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM_PREFIX)}
-        data["custom"] = custom_data(self)
-        data["parent"] = data.pop("parent_name")
+        """What the services get: the fields the person may change (hidden ones are not on the
+        form, read-only ones are left out: they keep their value)."""
+        changeable = {name for name, field in self.fields.items() if not field.disabled}
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM_PREFIX) and k in changeable}
+        data["custom"] = {name: value for name, value in custom_data(self).items()
+                          if CUSTOM_PREFIX + name in changeable}
+        if "parent_name" in data:
+            data["parent"] = data.pop("parent_name")
         if data.get("owner") is None:
             data.pop("owner", None)
         return data

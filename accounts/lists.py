@@ -10,10 +10,9 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.html import format_html
 
-from crm.access import policy
+from crm.access import fields, policy
 from crm.lists.registry import BulkAction, Column, Filter, ListDefinition, Sort, choice, code, register
 from crm.lists.selectors import country_choices, date_range_q
-from crm.tenancy.models import Role
 from crm.tenancy.search import normalise_text
 
 from . import selectors
@@ -31,9 +30,16 @@ def _none():
     return format_html('<span class="muted">—</span>')
 
 
+def _domain_shown(ctx) -> bool:
+    """The domain under the name: not for someone the website (and so the domain) is hidden from."""
+    if "domain_shown" not in ctx:
+        ctx["domain_shown"] = "domain" not in fields.hidden(ctx.get("actor"), "accounts")
+    return ctx["domain_shown"]
+
+
 def _name_html(a, ctx):
     url = reverse("account_detail", args=[a.pk])
-    if a.domain:
+    if a.domain and _domain_shown(ctx):
         return format_html('<a href="{}" data-row-link>{}</a><span class="cell-sub">{}</span>', url, a.name, a.domain)
     return format_html('<a href="{}" data-row-link>{}</a>', url, a.name)
 
@@ -80,6 +86,16 @@ def _filter(name):
     return apply
 
 
+def _search(qs, value, actor):
+    # "Name or domain": by name only for someone the website (and so the domain) is hidden from
+    match_domain = "domain" not in fields.hidden(actor, "accounts")
+    return selectors.AccountFilter(q=value, match_domain=match_domain).apply(qs, tenant_id=actor.tenant_id)
+
+
+def _search_placeholder(actor) -> str:
+    return "Name or domain" if "domain" not in fields.hidden(actor, "accounts") else "Name"
+
+
 def _tag_filter(qs, value, actor):
     # an admin's tag page walks the tag's links in name order; a rep's collects visible ids first
     return selectors.AccountFilter(tag=value).apply(qs, tenant_id=actor.tenant_id,
@@ -118,7 +134,8 @@ def _country_choices(actor, ctx):
 
 
 def _can_bulk(actor) -> bool:
-    return actor.role in (Role.MANAGER, Role.ADMIN)
+    # handing records to someone else is the "transfer records" right (managers', admins')
+    return policy.can(actor, "transfer_records")
 
 
 def _change_owner(actor, ids, owner):
@@ -179,24 +196,26 @@ ACCOUNTS = register(ListDefinition(
                default=True, field_name="updated_at"),
     ],
     filters=[
-        Filter("q", "Search", "text", _filter("q"), placeholder="Name or domain", index="account_name_key_idx"),
-        Filter("type", "Type", "choice", _filter("type"), choices=_choices(Account.Type), index="account_type_name_idx"),
+        Filter("q", "Search", "text", _search, placeholder=_search_placeholder, index="account_name_key_idx"),
+        Filter("type", "Type", "choice", _filter("type"), choices=_choices(Account.Type),
+               field_name="type", index="account_type_name_idx"),
         Filter("industry", "Industry", "choice", _filter("industry"), choices=_choices(Account.Industry),
-               index="lists_account_industry_idx"),
+               field_name="industry", index="lists_account_industry_idx"),
         Filter("status", "Status", "choice", _filter("status"), choices=_choices(Account.Status),
-               index="lists_account_status_idx"),
+               field_name="status", index="lists_account_status_idx"),
         Filter("rating", "Rating", "choice", _filter("rating"), choices=_choices(Account.Rating),
-               index="lists_account_rating_idx"),
-        Filter("owner", "Owner", "member", _filter("owner"), index="account_owner_name_idx"),
-        Filter("tag", "Tag", "tag", _tag_filter, placeholder="Tag name", index="accounttag_tag_idx"),
+               field_name="rating", index="lists_account_rating_idx"),
+        Filter("owner", "Owner", "member", _filter("owner"), index="account_owner_name_idx", field_name="owner"),
+        Filter("tag", "Tag", "tag", _tag_filter, placeholder="Tag name", index="accounttag_tag_idx",
+               field_name="tags"),
         Filter("country", "Country", "choice", _filter("country"), choices=_country_choices,
-               index="lists_account_country_idx"),
+               field_name="billing_country", index="lists_account_country_idx"),
         Filter("created", "Created", "range", _range("created_at"), index="lists_account_created_idx"),
         Filter("updated", "Updated", "range", _range("updated_at"), index="account_updated_idx"),
     ],
     bulk_actions=[
         BulkAction("owner", "Change owner", _can_bulk),
-        BulkAction("tag", "Add tag", lambda actor: True),
+        BulkAction("tag", "Add tag", lambda actor: True, field_name="tags"),
         # two or three records the person may edit, to the merge page of crm/dedup
         BulkAction("merge", "Merge…", lambda actor: True),
         BulkAction("delete", "Delete", lambda actor: True),

@@ -39,6 +39,8 @@ class AccountFilter:
     rating: str = ""
     tag: str = ""  # a tag's name
     country: str = ""  # billing country code
+    # `q` also matches an exact domain; False for someone the website (and domain) is hidden from
+    match_domain: bool = True
 
     def apply(self, qs: QuerySet, *, tenant_id, walk_tag_links: bool = False) -> QuerySet:
         """`walk_tag_links`: filter a tag by joining its links and offer their (account_name_key,
@@ -49,7 +51,7 @@ class AccountFilter:
         q = (self.q or "").strip()
         if q:
             match = prefix_q("name_key", q)
-            if "." in q and " " not in q:  # looks like a domain: also an exact domain match
+            if self.match_domain and "." in q and " " not in q:  # looks like a domain: also an exact domain match
                 domain = q.lower().removeprefix("https://").removeprefix("http://").split("/")[0]
                 match |= Q(domain=domain.removeprefix("www."))
             qs = qs.filter(match)
@@ -209,8 +211,9 @@ def account_tags(account: Account) -> list[Tag]:
 
 
 def assignable_owners(*, actor: Membership) -> QuerySet[Membership]:
-    """Who the actor may make an owner: the team below them (all members for managers and admins)."""
+    """Who the actor may make an owner: the team below them, all members for whoever may hand
+    records over (managers and admins by default; the services' _check_owner rule)."""
     qs = Membership.objects.for_tenant(actor.tenant).filter(is_active=True).select_related("user")
-    if actor.role not in ("manager", "admin"):
+    if not policy.can(actor, "transfer_records"):
         qs = qs.filter(id__in=policy.subordinate_ids(actor))
     return qs.order_by("user__full_name", "user__email", "id")

@@ -15,9 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm.access import fields as field_security
 from crm.access import policy
 from crm.customfields import services as customfields
-from crm.tenancy.models import Membership, Role
+from crm.tenancy.models import Membership
 from crm.tenancy.search import normalise_text
 
 from .models import Account, AccountTag, Tag
@@ -121,8 +122,9 @@ def _check_owner(*, actor: Membership, owner: Membership) -> None:
         raise ValidationError({"owner": "Choose an active member of your company."})
     if owner.pk in policy.subordinate_ids(actor):
         return
-    if actor.role not in (Role.MANAGER, Role.ADMIN):
-        raise ValidationError({"owner": "Only a manager or an admin can give an account to someone outside their team."})
+    if not policy.can(actor, "transfer_records"):  # managers' and admins' right by default
+        raise ValidationError({"owner": "Only someone who may hand records over (a manager or an admin) can give an "
+                                        "account to someone outside their team."})
 
 
 # --- use cases ------------------------------------------------------------------------------
@@ -148,6 +150,9 @@ def account_create(*, actor: Membership, name: str, owner: Membership | None = N
                    tags: Iterable[str] | None = None, **fields) -> Account:
     """A new account, owned by the actor unless another owner is named."""
     policy.require(actor, "create", "accounts")
+    # field-level security: a hidden or read-only field cannot be set, by any path
+    field_security.guard(actor, "accounts", {**fields, "name": name,
+                                             **({"tags": list(tags)} if tags is not None else {})})
     owner = owner or actor
     _check_owner(actor=actor, owner=owner)
     account = Account(tenant_id=actor.tenant_id, created_by=actor, modified_by=actor)
@@ -167,6 +172,9 @@ def account_create(*, actor: Membership, name: str, owner: Membership | None = N
 def account_update(*, actor: Membership, account: Account, tags: Iterable[str] | None = None, **fields) -> Account:
     """Change the given fields; the rest stay as they are."""
     policy.require(actor, "edit", account)
+    # field-level security, before anything changes: a hidden or read-only field keeps its value
+    field_security.guard(actor, "accounts", {**fields, **({"tags": list(tags)} if tags is not None else {})},
+                         record=account)
     if "owner" in fields and fields["owner"] is None:
         raise ValidationError({"owner": "An account needs an owner."})
     if "owner" in fields and fields["owner"].pk != account.owner_id:
@@ -189,6 +197,8 @@ def account_update(*, actor: Membership, account: Account, tags: Iterable[str] |
 def account_set_tags(*, actor: Membership, account: Account, names: Iterable[str]) -> list[Tag]:
     """The account's tags become exactly `names` (case-blind; new tags are created)."""
     policy.require(actor, "edit", account)
+    names = list(names)
+    field_security.guard(actor, "accounts", {"tags": names}, record=account)
     wanted: dict[str, str] = {}
     for raw in names:
         name = " ".join(str(raw).split())
@@ -216,8 +226,9 @@ def account_set_tags(*, actor: Membership, account: Account, names: Iterable[str
 @transaction.atomic
 def accounts_change_owner(*, actor: Membership, ids: Iterable, owner: Membership) -> int:
     """Hand the accounts the actor may edit among `ids` to `owner`; returns how many changed."""
-    if actor.role not in (Role.MANAGER, Role.ADMIN):
-        raise ValidationError({"owner": "Only a manager or an admin can change owners in bulk."})
+    if not policy.can(actor, "transfer_records"):
+        raise ValidationError({"owner": "Only someone who may hand records over (a manager or an admin) can change "
+                                        "owners in bulk."})
     _check_owner(actor=actor, owner=owner)
     qs = policy.visible(Account.objects.for_tenant(actor.tenant), actor, "edit").filter(id__in=list(ids))
     return qs.exclude(owner=owner).update(owner=owner, modified_by=actor, updated_at=timezone.now())

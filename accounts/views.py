@@ -1,16 +1,17 @@
 """Pages of customer accounts: the list, create/edit, the 360° page. Thin: parse, call one
-selector or service, render. An account the person may not see is a 404 (never a 403: we do not
-confirm that it exists)."""
+selector or service, render. An account the person may not see is a 404 (we do not confirm that
+it exists); an action they may not take on one they see is a 403 that says why."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.access import fields as field_security
 from crm.access import policy
 from crm.audit.history import history_page
 from crm.customfields import display as custom_display
@@ -61,8 +62,7 @@ def account_create(request):
 def account_edit(request, pk):
     actor = request.membership
     account = selectors.account_get(actor=actor, id=pk)
-    if not policy.can(actor, "edit", account):
-        raise Http404
+    policy.require(actor, "edit", account)  # seen but not editable: a 403 that says why
     initial = {name: getattr(account, name) for name in AccountForm.base_fields if hasattr(account, name)}
     initial["parent_name"] = account.parent.name if account.parent else ""
     initial["tags"] = ", ".join(t.name for t in selectors.account_tags(account))
@@ -83,10 +83,7 @@ def account_edit(request, pk):
 def account_delete(request, pk):
     actor = request.membership
     account = selectors.account_get(actor=actor, id=pk)
-    try:
-        services.account_delete(actor=actor, account=account)
-    except PermissionDenied:
-        raise Http404 from None
+    services.account_delete(actor=actor, account=account)  # seen but not deletable: 403 with why
     messages.success(request, f"{account.name} deleted.")
     return redirect("account_list")
 
@@ -108,12 +105,19 @@ def account_detail(request, pk):
                                                        request=request)}
         for p in panels.panels_for(request, account)
     ]
+    fls = field_security.Visibility(actor, "accounts")
+    custom_rows = [row for row in custom_display.rows(customfields.specs(actor.tenant_id, "accounts"), account.custom)
+                   if row["name"] not in fls.custom_hidden]
     return render(request, "accounts/detail.html", {
         "account": account,
+        # field-level security: what the person may see of the account (crm.access.fields)
+        "fls": fls,
+        "billing": _address(account, "billing", fls),
+        "shipping": _address(account, "shipping", fls),
         "type_tone": TYPE_TONES.get(account.type, "gray"),
         "rating_tone": RATING_TONES.get(account.rating, "gray"),
         "tags": selectors.account_tags(account),
-        "custom_rows": custom_display.rows(customfields.specs(actor.tenant_id, "accounts"), account.custom),
+        "custom_rows": custom_rows,
         "tree": tree,
         "tree_lines": _tree_lines(tree),
         "contacts": contacts[: selectors.CONTACTS_SHOWN],
@@ -124,6 +128,18 @@ def account_detail(request, pk):
         "side_panels": [p for p in registered if p["panel"].column == "side"],
         "can_edit": policy.can(actor, "edit", account),
     })
+
+
+ADDRESS_PARTS = ("street", "postal_code", "city", "region", "country")
+
+
+def _address(account, prefix: str, fls) -> dict | None:
+    """The parts of the billing or shipping address the person may see (None: all hidden)."""
+    parts = {part: getattr(account, f"{prefix}_{part}") for part in ADDRESS_PARTS if fls[f"{prefix}_{part}"]}
+    if not parts:
+        return None
+    parts["filled"] = any(parts.values())
+    return parts
 
 
 def _tree_lines(tree) -> list[dict]:

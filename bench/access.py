@@ -2,6 +2,8 @@
 
     python bench/access.py --db crm_bench_customers setup      # once: the configuration below
     python bench/access.py --db crm_bench_customers measure [--runs 30]
+    python bench/access.py --db crm_bench_customers transfer [--runs 3]
+    python bench/access.py --db crm_bench_customers cold [--runs 20]   # restarts the project's PostgreSQL
 
 `setup` turns the largest tenant (1 M accounts, 3 M contacts) into the issue's shape, through the
 real services as its admin: 500 members, an 8-level role tree (1 → 2 → 4 → … → 128 roles; one
@@ -14,6 +16,15 @@ admin (view all): the account list's first page and a search, each against the s
 no visibility filter (the ratio the issue targets, medians, in one run); `can()` on a record
 page (with and without the per-request context load); moving a leaf rep's role (with their
 records) to another branch; a criteria rule over ~100,000 accounts (created and rolled back).
+
+`transfer` gives a leaf rep a book of 10,000 accounts (topped up once from the admin's queue, with
+the accounts' contacts and open activities; committed) and times handing it to another leaf rep:
+the preview, then `transfer_book` in one transaction with its deferred constraints checked, rolled
+back so that it can run again.
+
+`cold` times the leaf rep's first list page on an empty cache: PostgreSQL restarted and the
+kernel's page cache dropped before every run (root; the project's own PostgreSQL from
+scripts/services.py, not a DATABASE_URL one), a new connection, then the page.
 """
 
 from __future__ import annotations
@@ -57,6 +68,10 @@ def setup(args) -> None:
         if UserRole.objects.filter(tenant=tenant, name="L0 Chief executive").exists():
             print("already set up")
             return
+        # the generator loads members with COPY (no signals): give them profiles and roles first
+        from crm.access.defaults import setup_tenant
+
+        setup_tenant(tenant.pk)
         admin = Membership.objects.filter(tenant=tenant, role=Role.ADMIN).order_by("created_at").first()
         members = list(Membership.objects.filter(tenant=tenant).exclude(pk=admin.pk).select_related("user")
                        .order_by("created_at", "id"))
@@ -213,6 +228,99 @@ def measure(args) -> None:
         transaction.set_rollback(True)
 
 
+def _leaf_reps(tenant):
+    from accounts.models import Account
+    from crm.access.models import RoleAssignment
+    from crm.tenancy.models import Membership
+
+    owners = Account.objects.filter(tenant=tenant).values("owner_id")
+    return list(Membership.objects.filter(tenant=tenant, pk__in=RoleAssignment.objects.filter(
+        role__name__startswith="L7 ").values("membership_id")).filter(pk__in=owners).order_by("created_at", "id")[:2])
+
+
+BOOK = 10_000
+
+
+def transfer(args) -> None:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Account
+    from contacts.models import Activity, Contact
+    from contacts.transfer import open_activities
+    from crm.access.transfer import transfer_book, transfer_preview
+    from crm.tenancy.context import tenant_context
+    from crm.tenancy.models import Membership, Role
+
+    tenant = _tenant()
+    print(common.machine())
+    with transaction.atomic(), tenant_context(tenant):
+        admin = Membership.objects.filter(tenant=tenant, role=Role.ADMIN).order_by("created_at").first()
+        leaver, receiver = _leaf_reps(tenant)
+        owned = Account.objects.filter(tenant=tenant, owner=leaver).count()
+        if owned < BOOK:
+            ids = list(Account.objects.filter(tenant=tenant, owner=admin).order_by("id")
+                       .values_list("id", flat=True)[:BOOK - owned])
+            Account.objects.filter(tenant=tenant, id__in=ids).update(owner=leaver)
+            Contact.objects.filter(tenant=tenant, account_id__in=ids).update(owner=leaver)
+            Activity.objects.filter(open_activities(), tenant=tenant, account_id__in=ids).update(owner=leaver)
+            print(f"the leaving rep's book topped up from {owned:,} to {BOOK:,} accounts")
+    for _ in range(args.runs):
+        with transaction.atomic(), tenant_context(tenant):
+            leaver, receiver = (Membership.objects.select_related("user").get(pk=m.pk) for m in _leaf_reps(tenant))
+            t = time.perf_counter()
+            preview = transfer_preview(admin, leaver, [receiver])
+            previewed = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                counts = transfer_book(actor=admin, from_member=leaver, to_members=[receiver])
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            took = time.perf_counter() - t
+            moved = sum(v for k, v in counts.items() if k not in ("shares", "teams"))
+            print(f"transfer: {', '.join(f'{v:,} {k}' for k, v in counts.items())} ({moved:,} records) "
+                  f"in {took:.1f} s, one transaction; preview {previewed:.0f} ms ({preview})")
+            slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]
+            print(f"  {len(queries.captured_queries)} queries; the slowest:")
+            for q in slowest:
+                print(f"  {float(q['time']) * 1000:8.0f} ms  {' '.join(q['sql'].split())[:150]}")
+            transaction.set_rollback(True)
+
+
+def cold(args) -> None:
+    import subprocess
+
+    from django.db import connection, transaction
+
+    from accounts import selectors
+    from crm.tenancy.context import tenant_context
+    from crm.tenancy.models import Membership
+
+    sys.path.insert(0, str(HERE.parent / "scripts"))
+    import services as local_services
+
+    tenant = _tenant()
+    print(common.machine())
+    with transaction.atomic(), tenant_context(tenant):
+        rep = _leaf_reps(tenant)[0]
+    out = []
+    for _ in range(args.runs):
+        connection.close()
+        local_services.pg_down()
+        subprocess.run(["sync"], check=True)
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        local_services.pg_up()
+        connection.ensure_connection()
+        t = time.perf_counter()
+        with transaction.atomic(), tenant_context(tenant):
+            member = Membership.objects.get(pk=rep.pk)
+            list(selectors.account_list(actor=member, filters=None)[:51])
+        out.append((time.perf_counter() - t) * 1000)
+    out.sort()
+    print(f"leaf rep's first list page, cold (PostgreSQL restarted, page cache dropped), {args.runs} runs: "
+          f"p50 {statistics.median(out):.0f} / p95 {common.p95(out):.0f} / max {out[-1]:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True)
@@ -220,9 +328,11 @@ def main() -> None:
     sub.add_parser("setup")
     m = sub.add_parser("measure")
     m.add_argument("--runs", type=int, default=30)
+    sub.add_parser("transfer").add_argument("--runs", type=int, default=3)
+    sub.add_parser("cold").add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     setup_django(args.db)
-    {"setup": setup, "measure": measure}[args.command](args)
+    {"setup": setup, "measure": measure, "transfer": transfer, "cold": cold}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 Reads go through the selectors (tenant + visibility: another rep's record is a 404); writes go
 through the services, whose ValidationError becomes a 400 with field errors (crm/api/errors.py).
+Field-level security (crm.access.fields): responses leave out the fields the caller may not see
+(a hidden email takes the `emails` list along), a write naming one is a 400, a read-only field's
+change is refused by the service's guard (400), and filtering by a hidden field is a 400.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from django.db import transaction
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm.access import fields as fls
 from crm.api.pagination import KeysetPagination
 from crm.audit.api import HistoryMixin
 from crm.customfields.api import CUSTOM_FILTER_PARAMETER, CustomFilterMixin, CustomValuesField
@@ -35,6 +39,31 @@ from .models import (
 
 def _actor(view):
     return view.request._request.membership
+
+
+class SecuredFiltersMixin:
+    """A filter on a field the caller may not see would tell its values: a 400 naming the
+    parameter. `filter_fields` maps query parameters to the field they read (`cf_*`: custom fields)."""
+
+    secured_object: str = ""  # crm.access registry key
+    filter_fields: dict = {}
+
+    def hidden_filter_field(self, param: str, value: str) -> str | None:
+        if param.startswith("cf_"):
+            return fls.custom_key(param[3:].partition("__")[0])
+        return self.filter_fields.get(param)
+
+    def filter_queryset(self, queryset):
+        if not getattr(self, "swagger_fake_view", False):
+            gone = fls.hidden(_actor(self), self.secured_object)
+            errors = {}
+            for param, values in self.request.query_params.lists() if gone else ():
+                for value in values:
+                    if self.hidden_filter_field(param, value) in gone:
+                        errors[param] = ["This field is hidden for you: you cannot filter by it."]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().filter_queryset(queryset)
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -81,7 +110,9 @@ class EraseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, help_text="Why the person is erased (kept in the security log).")
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(fls.SecuredSerializerMixin, serializers.ModelSerializer):
+    secured_object = "contacts"
+
     account = serializers.UUIDField(source="account_id", allow_null=True, required=False)
     reports_to = serializers.UUIDField(source="reports_to_id", allow_null=True, required=False)
     owner = serializers.UUIDField(source="owner_id", required=False,
@@ -149,7 +180,7 @@ class ContactPagination(KeysetPagination):
 
 
 @extend_schema(parameters=[CUSTOM_FILTER_PARAMETER])
-class ContactViewSet(CustomFilterMixin, HistoryMixin, viewsets.ModelViewSet):
+class ContactViewSet(SecuredFiltersMixin, CustomFilterMixin, HistoryMixin, viewsets.ModelViewSet):
     """Contacts you may see (yours, your team's; admins: all). Emails and phones are lists with
     one primary each; phones come back in E.164. `GET /contacts/<id>/history/`: their changes."""
 
@@ -158,6 +189,12 @@ class ContactViewSet(CustomFilterMixin, HistoryMixin, viewsets.ModelViewSet):
     filterset_class = ContactFilter
     pagination_class = ContactPagination
     custom_object = "contacts"
+    secured_object = "contacts"
+
+    def hidden_filter_field(self, param, value):
+        if param == "search" and "@" in (value or ""):
+            return "email"  # the search matches an exact email
+        return super().hidden_filter_field(param, value)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -218,7 +255,9 @@ class ActivityCommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "read_at", "created_at"]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(fls.SecuredSerializerMixin, serializers.ModelSerializer):
+    secured_object = "activities"
+
     account = serializers.UUIDField(source="account_id", allow_null=True, required=False)
     contact = serializers.UUIDField(source="contact_id", allow_null=True, required=False)
     owner = serializers.UUIDField(source="owner_id", required=False,
@@ -282,7 +321,7 @@ class ActivityPagination(KeysetPagination):
 
 
 @extend_schema(parameters=[CUSTOM_FILTER_PARAMETER])
-class ActivityViewSet(CustomFilterMixin, HistoryMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+class ActivityViewSet(SecuredFiltersMixin, CustomFilterMixin, HistoryMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                       mixins.DestroyModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Calls, meetings, tasks, notes, logged emails and visits you may see, newest first.
     `POST /activities/<id>/complete/` completes a task (idempotent); managers comment with
@@ -293,6 +332,8 @@ class ActivityViewSet(CustomFilterMixin, HistoryMixin, mixins.CreateModelMixin, 
     filterset_class = ActivityFilter
     pagination_class = ActivityPagination
     custom_object = "activities"
+    secured_object = "activities"
+    filter_fields = {"due_before": "due_at", "due_after": "due_at"}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

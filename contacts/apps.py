@@ -16,9 +16,12 @@ class ContactsConfig(AppConfig):
         register_object("activities", "contacts.Activity", "Activities", "activity")
         from crm.access.registry import register as secure
 
-        secure("contacts", "contacts.Contact", "Contacts", parents=[("accounts", "account")])
+        secure("contacts", "contacts.Contact", "Contacts", parents=[("accounts", "account")],
+               required=["first_name", "last_name", "do_not_contact", "erased_at"],
+               linked={"email": ["emails"], "phone": ["phones"]})
         secure("activities", "contacts.Activity", "Activities",
-               parents=[("accounts", "account"), ("contacts", "contact")])
+               parents=[("accounts", "account"), ("contacts", "contact")],
+               required=["kind", "subject", "status", "related_type", "related_id", "completed_at", "reminded_at"])
         from crm.access.transfer import register_transfer
 
         from .transfer import open_activities

@@ -6,6 +6,7 @@ from django import forms
 from django_countries import countries
 
 from accounts.models import Account
+from crm.access import fields as fls
 from crm.access import policy as access
 from crm.customfields.forms import PREFIX as CUSTOM_PREFIX
 from crm.customfields.forms import add_custom_fields, custom_bound_fields, custom_data
@@ -23,6 +24,20 @@ def account_choices(actor, current=None) -> list[tuple[str, str]]:
     if current is not None and str(current.pk) not in {pk for pk, _ in rows}:
         rows.append((str(current.pk), current.name))
     return [("", "—")] + rows
+
+
+def secure(form: forms.Form, actor, key: str) -> None:
+    """Field-level security on a page's form (crm.access.fields): hidden fields (custom ones too)
+    are dropped, read-only ones disabled. Call last in __init__, after the custom fields."""
+    fls.restrict_form(form, actor, key, custom_prefix=CUSTOM_PREFIX)
+    if hasattr(form, "custom_specs"):
+        form.custom_specs = [s for s in form.custom_specs if CUSTOM_PREFIX + s.name in form.fields]
+
+
+def writable(form: forms.Form) -> dict:
+    """A valid form's cleaned data without its disabled (read-only) fields: a read-only value is
+    not sent to the service at all (it keeps what the record holds; the service guards it too)."""
+    return {k: v for k, v in form.cleaned_data.items() if k in form.fields and not form.fields[k].disabled}
 
 
 def lines(text: str) -> list[str]:
@@ -131,6 +146,7 @@ class ContactForm(forms.Form):
         self.fields["account"].choices = account_choices(actor, contact.account if contact else None)
         add_relation_fields(self, actor, contact)
         add_custom_fields(self, actor.tenant, "contacts", contact.custom if contact is not None else None)
+        secure(self, actor, "contacts")
 
     def custom_fields(self) -> list:
         return custom_bound_fields(self)
@@ -141,11 +157,15 @@ class ContactForm(forms.Form):
         return cleaned
 
     def service_kwargs(self) -> dict:
-        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM_PREFIX)}
-        data["custom"] = custom_data(self)
+        """What the services take; a field the person may not change (hidden: not on the form;
+        read only: disabled) is left out, so the record keeps its value."""
+        data = {k: v for k, v in writable(self).items() if not k.startswith(CUSTOM_PREFIX)}
+        data["custom"] = {name: value for name, value in custom_data(self).items()
+                          if not self.fields[CUSTOM_PREFIX + name].disabled}
         data["account"] = data.get("account") or None
-        data["emails"] = lines(data.get("emails", ""))
-        data["phones"] = lines(data.get("phones", ""))
+        for name in ("emails", "phones"):
+            if name in data:
+                data[name] = lines(data[name])
         data = {k: v for k, v in data.items() if not k.startswith("relation_")}
         data["relations"] = self.relations
         return data
@@ -182,6 +202,11 @@ class QuickActivityForm(forms.Form):
     priority = forms.ChoiceField(choices=Activity.Priority.choices, initial=Activity.Priority.NORMAL, required=False)
     remind_at = forms.DateTimeField(required=False, widget=DATETIME, label="Remind me")
 
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if actor is not None:
+            secure(self, actor, "activities")
+
 
 class ActivityForm(forms.Form):
     """The full form: any kind of activity, for any account the person can see."""
@@ -207,7 +232,8 @@ class ActivityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["account"].choices = account_choices(actor)
         add_attendee_fields(self, actor, activity)
-        add_custom_fields(self, actor.tenant, "activities", None)
+        add_custom_fields(self, actor.tenant, "activities", activity.custom if activity is not None else None)
+        secure(self, actor, "activities")
 
     def custom_fields(self) -> list:
         return custom_bound_fields(self)

@@ -2,10 +2,12 @@
 
 Who may
 -------
-- **Export** (a data subject's access request): admins, and managers for the contacts they may
-  see (their team's). The file holds the change history and every activity about the person, so
-  it is not for reps; every export is written to the security log.
-- **Erase**: admins only. It cannot be undone, it rewrites history (below) and it changes
+- **Export** (a data subject's access request): whoever may export (the profile's export
+  permission) and is above others in the role hierarchy or administers the company — admins, and
+  managers for the contacts they may see (their team's). The file holds the change history and
+  every activity about the person, so it is not for reps; every export is written to the security
+  log. Fields the exporter may not see (field-level security) are left out of the file.
+- **Erase**: whoever manages users (admins) only. It cannot be undone, it rewrites history (below) and it changes
   company-wide statistics' detail, so it is the company's decision, not a team's; the person
   who did it and why are written to the security log.
 
@@ -33,12 +35,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.access import fields as fls
 from crm.access import policy as access
 from crm.audit.history import history_for
 from crm.audit.models import SecurityEvent
 from crm.audit.security import security_event
 from crm.customfields import services as customfields
-from crm.tenancy.models import Membership, Role
+from crm.tenancy.models import Membership
 
 from .models import (
     AccountRelation,
@@ -58,13 +61,40 @@ HISTORY_MAX = 10_000
 
 
 def can_export(actor: Membership | None, contact: Contact) -> bool:
-    return (actor is not None and actor.role in (Role.ADMIN, Role.MANAGER)
+    return (actor is not None and access.can(actor, "export")
+            and (access.sees_all(actor) or len(access.subordinate_ids(actor)) > 1)
             and access.can(actor, "read", contact))
 
 
 def can_erase(actor: Membership | None, contact: Contact) -> bool:
-    return (actor is not None and actor.role == Role.ADMIN and contact.erased_at is None
+    return (actor is not None and access.can(actor, "administer") and contact.erased_at is None
             and access.can(actor, "edit", contact))
+
+
+# the export's keys by the field they show (field-level security leaves out what the exporter may not see)
+PERSON_FIELDS = {"salutation": "salutation", "first_name": "first_name", "title": "title",
+                 "department": "department", "reports_to": "reports_to", "primary_email": "email",
+                 "primary_phone": "phone", "preferred_channel": "preferred_channel", "language": "language",
+                 "birthday": "birthday"}
+ADDRESS_FIELDS = {"street": "mailing_street", "postal_code": "mailing_postal_code", "city": "mailing_city",
+                  "region": "mailing_region", "country": "mailing_country"}
+ACTIVITY_FIELDS = {"details": "body", "when": "occurred_at", "ends": "ends_at", "due": "due_at",
+                   "priority": "priority", "direction": "direction", "duration_minutes": "duration_minutes",
+                   "outcome": "outcome", "location": "location"}
+
+
+def _secured(actor: Membership, person: dict, activity_rows: list[dict]) -> tuple[dict, list[dict]]:
+    gone = fls.hidden(actor, "contacts")
+    person = {k: v for k, v in person.items() if PERSON_FIELDS.get(k) not in gone}
+    person["mailing_address"] = {k: v for k, v in person["mailing_address"].items()
+                                 if ADDRESS_FIELDS[k] not in gone}
+    person["custom_fields"] = {k: v for k, v in person["custom_fields"].items()
+                               if fls.custom_key(k) not in gone}
+    gone = fls.hidden(actor, "activities")
+    if gone:
+        activity_rows = [{k: v for k, v in row.items() if ACTIVITY_FIELDS.get(k) not in gone}
+                         for row in activity_rows]
+    return person, activity_rows
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -155,6 +185,12 @@ def contact_export(*, actor: Membership, contact: Contact, request=None) -> dict
                      "to": c.after_display} for c in e.changes],
     } for e in history_for(contact, actor=actor, limit=HISTORY_MAX)]
 
+    person, activity_rows = _secured(actor, person, activity_rows)
+    hidden_contact = fls.hidden(actor, "contacts")
+    if "emails" in hidden_contact:
+        emails = []
+    if "phones" in hidden_contact:
+        phones = []
     security_event(actor.tenant, SecurityEvent.Kind.CONTACT_EXPORTED, user=actor.user, request=request,
                    detail={"contact": str(contact.pk), "membership": str(actor.pk)})
     return {
@@ -202,7 +238,7 @@ def contact_erase(*, actor: Membership, contact: Contact, reason: str, request=N
     """Anonymise the contact in place (see the module's docstring), in one transaction.
 
     `request` is only for the security log's address and browser."""
-    if actor.role != Role.ADMIN:
+    if not access.can(actor, "administer"):
         raise PermissionDenied("Only an admin erases a person.")
     access.require(actor, "edit", contact)
     reason = " ".join((reason or "").split())[:500]

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Account
+from crm.access import fields as fls
 from crm.access import policy
 from crm.lists.registry import BulkAction, Column, Filter, ListDefinition, Sort, choice, code, register
 from crm.lists.selectors import country_choices, date_range_q
-from crm.tenancy.models import Role
 from crm.tenancy.search import key_value, prefix_q
 
 from . import selectors
@@ -67,7 +67,9 @@ def _country_choices(actor, ctx):
 
 
 def _can_bulk_owner(actor) -> bool:
-    return actor.role in (Role.MANAGER, Role.ADMIN)
+    """Giving records to someone else is handing them over: the profile's "transfer records"
+    permission (managers and admins by default), asked of crm.access rather than the role."""
+    return policy.can(actor, "transfer_records")
 
 
 # --- contacts ---------------------------------------------------------------------------------
@@ -80,13 +82,18 @@ def _contact_name(c) -> str:
 def _contact_html(c, ctx):
     url = reverse("contact_detail", args=[c.pk])
     badge = format_html(' <span class="badge badge-red">Do not contact</span>') if c.do_not_contact else ""
-    sub = format_html('<span class="cell-sub">{}</span>', c.title) if c.title else ""
+    # the title under the name is a field of its own: not shown when field-level security hides it
+    shows_title = c.title and "title" not in fls.hidden(ctx.get("actor"), "contacts")
+    sub = format_html('<span class="cell-sub">{}</span>', c.title) if shows_title else ""
     return format_html('<a href="{}" data-row-link>{}</a>{}{}', url, _contact_name(c), sub, badge)
 
 
 def _contact_search(qs, value, actor):
     value = value.strip()
     if "@" in value:
+        # an exact email: not for someone the email is hidden from (the match would reveal it)
+        if "email" in fls.hidden(actor, "contacts"):
+            return qs.none()
         return qs.filter(email=value.lower())
     return qs.filter(prefix_q("name_key", value))
 
@@ -144,16 +151,20 @@ CONTACTS = register(ListDefinition(
     filters=[
         Filter("q", "Search", "text", _contact_search, placeholder="Name or email", index="contact_name_key_idx"),
         Filter("account", "Account", "text", _contact_account, placeholder="Exact account name",
-               index="contacts_contact_account_id_tidx"),
-        Filter("owner", "Owner", "member", lambda qs, v, actor: qs.filter(owner_id=v), index="contact_owner_name_idx"),
+               index="contacts_contact_account_id_tidx", field_name="account"),
+        Filter("owner", "Owner", "member", lambda qs, v, actor: qs.filter(owner_id=v), index="contact_owner_name_idx",
+               field_name="owner"),
         Filter("country", "Country", "choice", lambda qs, v, actor: qs.filter(mailing_country=v.upper()),
-               choices=_country_choices, index="lists_contact_country_idx"),
+               choices=_country_choices, index="lists_contact_country_idx", field_name="mailing_country"),
         Filter("language", "Language", "text", lambda qs, v, actor: qs.filter(language=v.strip()),
-               placeholder="e.g. de", index="lists_contact_language_idx"),
+               placeholder="e.g. de", index="lists_contact_language_idx", field_name="language"),
         Filter("do_not_contact", "Do not contact", "bool",
-               lambda qs, v, actor: qs.filter(do_not_contact=(v == "yes")), index="lists_contact_dnc_idx"),
-        Filter("created", "Created", "range", _range("created_at"), index="lists_contact_created_idx"),
-        Filter("updated", "Updated", "range", _range("updated_at"), index="contact_updated_idx"),
+               lambda qs, v, actor: qs.filter(do_not_contact=(v == "yes")), index="lists_contact_dnc_idx",
+               field_name="do_not_contact"),
+        Filter("created", "Created", "range", _range("created_at"), index="lists_contact_created_idx",
+               field_name="created_at"),
+        Filter("updated", "Updated", "range", _range("updated_at"), index="contact_updated_idx",
+               field_name="updated_at"),
     ],
     bulk_actions=[
         BulkAction("owner", "Change owner", _can_bulk_owner),
@@ -202,6 +213,8 @@ ACTIVITIES = register(ListDefinition(
     subtitle="Calls, meetings, tasks, notes, emails and visits, newest first.",
     empty_text="Log a call or a meeting, or add a task: it shows here, newest first.",
     custom_object="activities",
+    # the one order the list has: no field_name, so it stays when occurred_at is hidden (the "When"
+    # column and the date filter go; the order alone shows no value)
     sorts=[
         Sort("newest", "Newest", ("occurred_at", "id"), descending=True, index="lists_activity_time_idx"),
     ],
@@ -225,12 +238,14 @@ ACTIVITIES = register(ListDefinition(
     ],
     filters=[
         Filter("kind", "Kind", "choice", lambda qs, v, actor: qs.filter(kind=v), choices=tuple(Activity.Kind.choices),
-               index="lists_activity_kind_idx"),
+               index="lists_activity_kind_idx", field_name="kind"),
         Filter("status", "Status", "choice", lambda qs, v, actor: qs.filter(status=v),
-               choices=tuple(Activity.Status.choices), index="lists_activity_status_idx"),
-        Filter("owner", "Owner", "member", lambda qs, v, actor: qs.filter(owner_id=v), index="activity_owner_time_idx"),
-        Filter("due", "Due", "range", _range("due_at"), index="lists_activity_due_idx"),
-        Filter("occurred", "Date", "range", _range("occurred_at"), index="lists_activity_time_idx"),
+               choices=tuple(Activity.Status.choices), index="lists_activity_status_idx", field_name="status"),
+        Filter("owner", "Owner", "member", lambda qs, v, actor: qs.filter(owner_id=v), index="activity_owner_time_idx",
+               field_name="owner"),
+        Filter("due", "Due", "range", _range("due_at"), index="lists_activity_due_idx", field_name="due_at"),
+        Filter("occurred", "Date", "range", _range("occurred_at"), index="lists_activity_time_idx",
+               field_name="occurred_at"),
     ],
     bulk_actions=[
         BulkAction("owner", "Change owner", _can_bulk_owner),

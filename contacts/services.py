@@ -1,7 +1,9 @@
 """Writes for contacts and activities: one function per use case, keyword-only, one transaction.
 
 Contacts and activities are private by owner (crm/access): a rep edits what they own, a manager
-what their team owns, an admin everything in the company. Emails are stored lower-case, phones in
+what their team owns, an admin everything in the company. Field-level security: every write checks
+`fields.guard` first, so a field the actor may not change (hidden or read only in their profile)
+is refused whatever the path (page, API, import, bulk action); nothing is written then. Emails are stored lower-case, phones in
 E.164 (`phonenumbers`); Contact.email/phone mirror the primary ones so lists read one row.
 """
 
@@ -18,9 +20,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
+from crm.access import fields as fls
 from crm.access import policy as access
 from crm.customfields import services as customfields
-from crm.tenancy.models import Membership, Role
+from crm.tenancy.models import Membership
 
 from .models import (
     AccountRelation,
@@ -91,6 +94,31 @@ def _is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- field-level security -----------------------------------------------------------------------
+
+def _entries_now(contact: Contact, name: str) -> list:
+    if contact.pk is None:
+        return []
+    if name == "emails":
+        return sorted((e.email, e.label, e.is_primary) for e in contact.emails.all())
+    return sorted((p.number, p.label, p.is_primary) for p in contact.phones.all())
+
+
+def _guard_reach(actor: Membership, contact: Contact, emails: list | None, phones: list | None) -> None:
+    """The contact's emails/phones follow contacts.email/contacts.phone: when those may not be
+    changed, a new list must hold exactly what the contact has (normalised entries)."""
+    blocked = fls.unwritable(actor, "contacts")
+    errors = {}
+    for name, entries, key in (("emails", emails, "email"), ("phones", phones, "number")):
+        if entries is None or name not in blocked:
+            continue
+        given = sorted((e[key], e["label"], e["is_primary"]) for e in entries)
+        if given != _entries_now(contact, name):
+            errors[name] = fls.message("contacts", name, fls.access(actor, "contacts", name))
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- emails and phones --------------------------------------------------------------------------
@@ -244,12 +272,15 @@ def contact_create(*, actor: Membership, emails=None, phones=None, relations=Non
                    **fields) -> Contact:
     """A new contact owned by the actor (or, for managers, someone in their team)."""
     access.require(actor, "create", "contacts")
+    fls.guard(actor, "contacts", fields)
     contact = Contact(tenant_id=actor.tenant_id, owner=_owner(actor, owner), created_by=actor, modified_by=actor)
     custom = fields.pop("custom", None)
     _apply_fields(actor, contact, fields)
     customfields.stage(contact, "contacts", custom, creating=True)
     email_entries = normalise_emails(emails)
     phone_entries = normalise_phones(phones, contact.mailing_country.code if contact.mailing_country else None)
+    _guard_reach(actor, contact, email_entries if emails is not None else None,
+                 phone_entries if phones is not None else None)
     contact.email = next((e["email"] for e in email_entries if e["is_primary"]), "")
     contact.phone = next((e["number"] for e in phone_entries if e["is_primary"]), "")
     _full_clean(contact, exclude=["owner", "account", "reports_to"])
@@ -269,6 +300,7 @@ def contact_update(*, actor: Membership, contact: Contact, emails=None, phones=N
     """Change a contact; emails/phones/relations, when given, replace the current lists."""
     access.require(actor, "edit", contact)
     _refuse_erased(contact)
+    fls.guard(actor, "contacts", fields, record=contact)
     custom_changed = customfields.stage(contact, "contacts", fields.pop("custom", None), creating=False)
     _apply_fields(actor, contact, fields)
     if owner is not None:
@@ -277,6 +309,7 @@ def contact_update(*, actor: Membership, contact: Contact, emails=None, phones=N
     region = contact.mailing_country.code if contact.mailing_country else None
     email_entries = normalise_emails(emails) if emails is not None else None
     phone_entries = normalise_phones(phones, region) if phones is not None else None
+    _guard_reach(actor, contact, email_entries, phone_entries)
     _full_clean(contact, exclude=["owner", "account", "reports_to", "email", "phone"])
     _check_reports_to(contact)
     if email_entries is not None:
@@ -340,6 +373,9 @@ def activity_log(*, actor: Membership, kind: str, subject: str, account=None, co
     access.require(actor, "create", "activities")
     if kind not in LOGGED_KINDS:
         raise ValidationError({"kind": "Choose a call, meeting, note, email or visit (tasks: task_create)."})
+    fls.guard(actor, "activities", {
+        "body": body, "occurred_at": occurred_at, "ends_at": ends_at, "direction": direction,
+        "duration_minutes": duration_minutes, "outcome": outcome, "location": location, "custom": custom or {}})
     account, contact = _links(actor, account, contact)
     if kind != Activity.Kind.MEETING and account is None and contact is None:
         raise ValidationError({"account": "Say which account or contact this was with."})
@@ -383,6 +419,8 @@ def task_create(*, actor: Membership, subject: str, due_at: datetime | None = No
     """A task for the actor (or, for a manager, someone in their team). Its place on a timeline is
     when it was set (occurred_at), so timelines keep one keyset order; its deadline is due_at."""
     access.require(actor, "create", "activities")
+    fls.guard(actor, "activities", {"body": body, "due_at": due_at, "priority": priority,
+                                               "remind_at": remind_at, "custom": custom or {}})
     account, contact = _links(actor, account, contact)
     if remind_at is not None and due_at is not None and remind_at > due_at:
         raise ValidationError({"remind_at": "Remind before the task is due."})
@@ -407,6 +445,7 @@ def activity_update(*, actor: Membership, activity: Activity, **fields) -> Activ
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({name: "This cannot be changed here." for name in sorted(unknown)})
+    fls.guard(actor, "activities", fields, record=activity)
     custom_changed = customfields.stage(activity, "activities", fields.pop("custom", None), creating=False)
     if "remind_at" in fields and fields["remind_at"] != activity.remind_at:
         activity.reminded_at = None  # a new reminder time is a new reminder
@@ -482,13 +521,20 @@ def task_complete(*, actor: Membership, task: Activity) -> Activity:
 @transaction.atomic
 def activity_comment_add(*, actor: Membership, activity: Activity, body: str) -> ActivityComment:
     """A manager's comment on an activity of someone in their team; the owner sees it on their home page."""
-    if actor.role not in (Role.MANAGER, Role.ADMIN) or activity.owner_id == actor.pk:
+    if activity.owner_id == actor.pk or not (
+            access.sees_all(actor) or activity.owner_id in access.subordinate_ids(actor)):
         raise PermissionDenied("Only a manager comments on their team's activities.")
     access.require(actor, "read", activity)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Write a comment."})
     return ActivityComment.objects.create(tenant_id=actor.tenant_id, activity=activity, author=actor, body=body)
+
+
+def may_comment(actor: Membership) -> bool:
+    """Does the actor comment on others' activities at all: someone above others in the role
+    hierarchy, or who administers the company (activity_comment_add decides per activity)."""
+    return actor is not None and (access.sees_all(actor) or len(access.subordinate_ids(actor)) > 1)
 
 
 @transaction.atomic
@@ -522,12 +568,18 @@ def task_reminders_send(*, tenant_id, now: datetime | None = None, limit: int = 
         due_reminders_query(tenant_id, now).select_related("owner__user", "account")
         .order_by("remind_at", "id").select_for_update(skip_locked=True, of=("self",))[:limit]
     )
+    hidden_from: dict = {}  # owner id -> the task fields their profile hides (the mail is a page too)
     for task in tasks:
-        due = timezone.localtime(task.due_at).strftime("%a %d %b %H:%M") if task.due_at else "no due date"
-        lines = [f"Reminder: {task.subject}", f"Due: {due}"]
+        if task.owner_id not in hidden_from:
+            hidden_from[task.owner_id] = fls.hidden(task.owner, "activities")
+        hidden = hidden_from[task.owner_id]
+        lines = [f"Reminder: {task.subject}"]
+        if "due_at" not in hidden:
+            due = timezone.localtime(task.due_at).strftime("%a %d %b %H:%M") if task.due_at else "no due date"
+            lines.append(f"Due: {due}")
         if task.account_id:
             lines.append(f"Account: {task.account.name}")
-        if task.body:
+        if task.body and "body" not in hidden:
             lines += ["", task.body]
         send_mail(f"Reminder: {task.subject}", "\n".join(lines), settings.DEFAULT_FROM_EMAIL,
                   [task.owner.user.email])

@@ -8,20 +8,20 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account
+from crm.access import fields as fls
 from crm.access import policy as access
 from crm.audit.history import history_page
 from crm.customfields import display as custom_display
 from crm.customfields import services as customfields
 from crm.lists.services import remember
 from crm.lists.views import list_page
-from crm.tenancy.models import Role
 from crm.tenancy.views import member_required
 from crm.web.forms import apply_service_errors, safe_next
 
@@ -34,6 +34,7 @@ from .forms import (
     ContactForm,
     QuickActivityForm,
     activity_kwargs,
+    writable,
 )
 from .models import Activity, Channel, Consent
 
@@ -78,8 +79,8 @@ def contact_create(request):
 def contact_edit(request, pk):
     actor = request.membership
     contact = selectors.contact_get(actor=actor, pk=pk)
-    if not access.can(actor, "edit", contact):
-        raise Http404
+    # seen but not editable: a 403 that says why (a record one cannot see was a 404 above)
+    access.require(actor, "edit", contact)
     if contact.erased_at is not None:
         messages.error(request, "This contact was erased (GDPR) and cannot be edited.")
         return redirect("contact_detail", pk=contact.pk)
@@ -118,9 +119,13 @@ def contact_detail(request, pk):
     except ValueError:
         history = history_page(contact, actor=actor, limit=20)
     page = selectors.contact_timeline(actor=actor, contact=contact, kind=request.GET.get("kind", ""))
+    visibility = fls.Visibility(actor, "contacts")
     return render(request, "contacts/contact_detail.html", {
         "contact": contact,
-        "custom_rows": custom_display.rows(customfields.specs(actor.tenant_id, "contacts"), contact.custom),
+        "fls": visibility,
+        "custom_rows": [row for row in custom_display.rows(customfields.specs(actor.tenant_id, "contacts"),
+                                                           contact.custom)
+                        if row["name"] not in visibility.custom_hidden],
         "consents": _consents(contact),
         "consent_form": ConsentForm(),
         "can_edit": access.can(actor, "edit", contact) and contact.erased_at is None,
@@ -144,8 +149,6 @@ def contact_consent(request, pk):
     else:
         try:
             services.consent_record(actor=actor, contact=contact, **form.cleaned_data)
-        except PermissionDenied:
-            raise Http404 from None
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -183,19 +186,24 @@ def _timeline_context(request, page, *, scope: str, record, form=None) -> dict:
         if page.next_cursor else None,
         "timeline_tabs": tabs,
         # an erased person gets no new activities (the service refuses them too)
-        "quick_forms": [] if getattr(record, "erased_at", None) else _quick_forms(form),
-        "can_comment": request.membership.role in (Role.MANAGER, Role.ADMIN),
+        "quick_forms": [] if getattr(record, "erased_at", None) else _quick_forms(request.membership, form),
+        # someone above others in the role hierarchy (or who sees everything) may comment; the
+        # service decides per activity
+        "can_comment": services.may_comment(request.membership),
         "comment_form": CommentForm(),
     }
 
 
-def _quick_forms(bound=None) -> list[dict]:
-    """One small form per quick action; the one that failed comes back open, with its errors."""
+def _quick_forms(actor, bound=None) -> list[dict]:
+    """One small form per quick action; the one that failed comes back open, with its errors.
+    Fields the person may not see or set (field-level security) are left out."""
     failed = bound.data.get("kind") if bound is not None else None
     out = []
     for kind, label in QUICK_KINDS:
-        form = bound if kind == failed else QuickActivityForm(initial={"kind": kind}, auto_id=f"id_{kind}_%s")
-        out.append({"kind": kind, "label": label, "form": form, "fields": QUICK_FIELDS[kind], "open": kind == failed})
+        form = bound if kind == failed else QuickActivityForm(initial={"kind": kind}, auto_id=f"id_{kind}_%s",
+                                                              actor=actor)
+        shown = tuple(name for name in QUICK_FIELDS[kind] if name in form.fields and not form.fields[name].disabled)
+        out.append({"kind": kind, "label": label, "form": form, "fields": shown, "open": kind == failed})
     return out
 
 
@@ -230,16 +238,16 @@ def contact_timeline(request, contact_id):
 def _quick_log(request, scope: str, record_id):
     actor = request.membership
     record = _timeline_record(request, scope, record_id)
-    form = QuickActivityForm(request.POST)
+    form = QuickActivityForm(request.POST, actor=actor)
     links = {"account": record} if scope == "account" else {"contact": record}
     created = False
     if form.is_valid():
         kind = form.cleaned_data["kind"]
         try:
             if kind == Activity.Kind.TASK:
-                services.task_create(actor=actor, **links, **activity_kwargs(kind, form.cleaned_data))
+                services.task_create(actor=actor, **links, **activity_kwargs(kind, writable(form)))
             else:
-                services.activity_log(actor=actor, **links, **activity_kwargs(kind, form.cleaned_data))
+                services.activity_log(actor=actor, **links, **activity_kwargs(kind, writable(form)))
             created = True
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -289,9 +297,9 @@ def activity_create(request):
         account = form.cleaned_data.get("account") or None
         try:
             if kind == Activity.Kind.TASK:
-                services.task_create(actor=actor, account=account, **activity_kwargs(kind, form.cleaned_data))
+                services.task_create(actor=actor, account=account, **activity_kwargs(kind, writable(form)))
             else:
-                services.activity_log(actor=actor, account=account, **activity_kwargs(kind, form.cleaned_data))
+                services.activity_log(actor=actor, account=account, **activity_kwargs(kind, writable(form)))
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -326,8 +334,9 @@ def task_complete(request, pk):
     task = selectors.activity_get(actor=actor, pk=pk)
     try:
         task = services.task_complete(actor=actor, task=task)
-    except (PermissionDenied, ValidationError):
-        raise Http404 from None
+    except ValidationError as exc:
+        # a task one sees but may not change is the service's PermissionDenied: a 403 with why
+        return HttpResponseBadRequest(" ".join(exc.messages))
     if request.htmx:
         if request.POST.get("as") == "timeline":
             task = selectors.activity_get(actor=actor, pk=pk)

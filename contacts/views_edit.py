@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -16,7 +15,7 @@ from crm.tenancy.views import member_required
 from crm.web.forms import apply_service_errors, safe_next
 
 from . import selectors, services
-from .forms import ActivityForm
+from .forms import ActivityForm, writable
 from .models import Activity
 
 # what each kind's page may change (activity_update checks it again)
@@ -38,8 +37,7 @@ TEXT = {"subject", "body", "direction", "outcome", "location", "priority"}
 def activity_edit(request, pk):
     actor = request.membership
     activity = selectors.activity_get(actor=actor, pk=pk)
-    if not access.can(actor, "edit", activity):
-        raise Http404
+    access.require(actor, "edit", activity)  # seen but not editable: 403 with the reason
     names = ("subject", "body", *KIND_FIELDS[activity.kind])
     initial = {"kind": activity.kind, "account": str(activity.account_id or ""),
                **{name: getattr(activity, name) for name in names}}
@@ -47,9 +45,9 @@ def activity_edit(request, pk):
     form.fields["kind"].disabled = True
     form.fields["account"].disabled = True
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        fields = {name: (data.get(name) or "") if name in TEXT else data.get(name) for name in names}
-        if activity.kind == Activity.Kind.TASK:
+        data = writable(form)  # hidden and read-only fields (field-level security) keep their values
+        fields = {name: (data.get(name) or "") if name in TEXT else data.get(name) for name in names if name in data}
+        if activity.kind == Activity.Kind.TASK and "priority" in fields:
             fields["priority"] = fields["priority"] or Activity.Priority.NORMAL
         try:
             with transaction.atomic():

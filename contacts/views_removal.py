@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -48,8 +48,7 @@ def _delete_consequences(contact: Contact) -> dict:
 def contact_delete(request, pk):
     actor = request.membership
     contact = selectors.contact_get(actor=actor, pk=pk)
-    if not access.can(actor, "delete", contact):
-        raise Http404
+    access.require(actor, "delete", contact)  # seen but not deletable: 403 with the reason
     if request.method == "POST":
         name = contact.full_name
         services.contact_delete(actor=actor, contact=contact)
@@ -67,7 +66,7 @@ def contact_export(request, pk):
     actor = request.membership
     contact = selectors.contact_get(actor=actor, pk=pk)
     if not gdpr.can_export(actor, contact):
-        raise Http404
+        raise PermissionDenied("Exporting a person's data is for admins and for managers of the contact's owner.")
     data = gdpr.contact_export(actor=actor, contact=contact, request=request)
     response = HttpResponse(gdpr.export_json(data), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{gdpr.export_filename(contact)}"'
@@ -81,13 +80,12 @@ def contact_erase(request, pk):
     actor = request.membership
     contact = selectors.contact_get(actor=actor, pk=pk)
     if not gdpr.can_erase(actor, contact):
-        raise Http404
+        raise PermissionDenied("This contact has already been erased." if contact.erased_at else
+                               "Erasing a person's data is for someone who administers the company.")
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             gdpr.contact_erase(actor=actor, contact=contact, reason=form.cleaned_data["reason"], request=request)
-        except PermissionDenied:
-            raise Http404 from None
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

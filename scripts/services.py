@@ -102,7 +102,10 @@ def pg_up() -> bool:
         subprocess.run(
             [_pg_bin("pg_ctl"), "-D", str(PGDATA), "-l", str(PGDATA / "server.log"), "-w", "-t", "60",
              "-o", f"-p {PG_PORT} -k {PGDATA} -c listen_addresses=127.0.0.1 -c max_connections=200"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                   # PostgreSQL's 128 MB default makes every bulk write (a book handed over, an
+                   # import) evict and re-read index pages; a server gets about a quarter of RAM
+                   f" -c shared_buffers={os.environ.get('CRM_PG_SHARED_BUFFERS', '2GB')} -c max_wal_size=4GB",
              "start"],
             check=True, capture_output=True, **_as_pg_user(),
         )

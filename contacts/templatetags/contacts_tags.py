@@ -37,3 +37,13 @@ def attendee_name(attendee) -> str:
         user = attendee.membership.user
         return user.full_name or user.email
     return attendee.contact.full_name if attendee.contact_id else ""
+
+
+@register.simple_tag(takes_context=True)
+def field_visibility(context, key: str):
+    """`{% field_visibility "activities" as afls %}` then `{% if afls.outcome %}`: field-level
+    security for the signed-in person (crm.access.fields.Visibility; their access context is
+    loaded once per request, so this costs no query per row)."""
+    from crm.access import fields
+
+    return fields.Visibility(getattr(context.get("request"), "membership", None), key)

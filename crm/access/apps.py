@@ -8,17 +8,18 @@ class AccessConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.panels import AccountPanel, register_panel
-        from crm.web.nav import NavEntry, register
+        from crm.web.nav import EVERYONE, NavEntry, register
 
         from . import signals, tasks  # noqa: F401  signals: every member gets a profile; tasks: for the worker
 
-        register(NavEntry("Access", "access_roles", "shield", roles=frozenset({"admin"}), section="Admin", order=925))
-        # task G: hand a leaving rep's book over (managers hold `transfer_records` too)
-        # (a manager's entry stands with their work: the Admin section stays the admins')
+        register(NavEntry("Access", "access_roles", "shield", roles=EVERYONE, section="Admin", order=925,
+                          permissions=("manage_sharing", "administer")))
+        # hand a leaving rep's book over (whoever holds `transfer_records`: the system profiles of
+        # admins and managers); an admin finds it under Admin, everyone else with their work
         register(NavEntry("Hand over a book", "access_transfer", "users", roles=frozenset({"admin"}),
-                          section="Admin", order=926))
-        register(NavEntry("Hand over a book", "access_transfer", "users", roles=frozenset({"manager"}),
-                          section="Work", order=800))
+                          section="Admin", order=926, permissions=("transfer_records",)))
+        register(NavEntry("Hand over a book", "access_transfer", "users", roles=EVERYONE - {"admin"},
+                          section="Work", order=800, permissions=("transfer_records",)))
 
         # task F: the Sharing panel of the account page (its body is loaded after the page)
         register_panel(AccountPanel(key="sharing", title="Sharing", order=90, column="side",

@@ -7,7 +7,10 @@ AppConfig.ready():
 `parents` lists (parent object, foreign key field) pairs: a child record is reachable through its
 parent when the child's organisation-wide default is "controlled by parent", and always through
 the parent's team and collaboration group (a team's access covers the record and its children).
-`default` is the organisation-wide default until an admin sets one.
+`default` is the organisation-wide default until an admin sets one. `required` names the fields
+field-level security may not restrict (what names the record, what keeps people safe such as a
+contact's do-not-contact flag, what the system maintains); `linked` maps a field to the fields
+derived from it, which follow its restriction (crm.access.fields).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ class Secured:
     owner_field: str = "owner"
     parents: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     default: str = "private"
+    # field-level security (crm.access.fields): fields that cannot be restricted (what names the
+    # record), and fields derived from another that follow its restriction
+    required: tuple[str, ...] = ()
+    linked: dict = field(default_factory=dict)
 
     @property
     def model(self):
@@ -46,8 +53,9 @@ _OBJECTS: dict[str, Secured] = {}
 
 
 def register(key: str, model_label: str, label: str, *, owner_field: str = "owner",
-             parents=(), default: str = "private") -> Secured:
-    entry = Secured(key, model_label, label, owner_field, tuple(tuple(p) for p in parents), default)
+             parents=(), default: str = "private", required=(), linked=None) -> Secured:
+    entry = Secured(key, model_label, label, owner_field, tuple(tuple(p) for p in parents), default,
+                    tuple(required), dict(linked or {}))
     _OBJECTS[key] = entry
     return entry
 

@@ -222,6 +222,25 @@ def permission_set_save(*, actor: Membership, permission_set: PermissionSet | No
     return permission_set
 
 
+def permission_set_delete(*, actor: Membership, permission_set: PermissionSet) -> None:
+    """Delete a permission set, or a profile nobody holds (system profiles stay). The members who
+    held a permission set lose what it granted."""
+    _require(actor, "manage_users")
+    if permission_set.tenant_id != actor.tenant_id:
+        raise PermissionDenied
+    if permission_set.system_key:
+        raise ValidationError("A system profile cannot be deleted (it can be edited).")
+    if permission_set.is_profile:
+        held = RoleAssignment.objects.filter(tenant_id=actor.tenant_id, profile=permission_set).count()
+        if held:
+            raise ValidationError(f"{held} member{'s hold' if held != 1 else ' holds'} this profile: "
+                                  "give them another profile first.")
+    name, is_profile = permission_set.name, permission_set.is_profile
+    permission_set.delete()  # object and field rights, member links cascade
+    _log(actor, "permission_set.deleted", name=name, profile=is_profile)
+    _changed(actor)
+
+
 # --- organisation-wide defaults ------------------------------------------------------------------
 
 

@@ -39,3 +39,30 @@ urlpatterns += [
     path("settings/access/transfer/<uuid:job_id>/", views_transfer.transfer_job, name="access_transfer_job"),
 ]
 # --- end task G ----------------------------------------------------------------------------------
+
+# --- task A ---: profiles, permission sets, a member's access, public groups, sharing rules -----
+from . import views_admin  # noqa: E402
+
+urlpatterns += [
+    path("settings/access/profiles/", views_admin.profiles, name="access_profiles"),
+    path("settings/access/profiles/new/", views_admin.profile_create, name="access_profile_create"),
+    path("settings/access/profiles/<uuid:pk>/", views_admin.profile_edit, name="access_profile_edit"),
+    path("settings/access/profiles/<uuid:pk>/delete/", views_admin.profile_delete, name="access_profile_delete"),
+    path("settings/access/permission-sets/", views_admin.permission_sets, name="access_permission_sets"),
+    path("settings/access/permission-sets/new/", views_admin.permission_set_create,
+         name="access_permission_set_create"),
+    path("settings/access/permission-sets/<uuid:pk>/", views_admin.permission_set_edit,
+         name="access_permission_set_edit"),
+    path("settings/access/permission-sets/<uuid:pk>/delete/", views_admin.permission_set_delete,
+         name="access_permission_set_delete"),
+    path("settings/access/members/<uuid:pk>/", views_admin.member_access, name="access_member"),
+    path("settings/access/groups/", views_admin.groups, name="access_groups"),
+    path("settings/access/groups/new/", views_admin.group_edit, name="access_group_create"),
+    path("settings/access/groups/<uuid:pk>/", views_admin.group_edit, name="access_group_edit"),
+    path("settings/access/groups/<uuid:pk>/delete/", views_admin.group_delete, name="access_group_delete"),
+    path("settings/access/sharing-rules/", views_admin.rules, name="access_rules"),
+    path("settings/access/sharing-rules/new/", views_admin.rule_edit, name="access_rule_create"),
+    path("settings/access/sharing-rules/<uuid:pk>/", views_admin.rule_edit, name="access_rule_edit"),
+    path("settings/access/sharing-rules/<uuid:pk>/delete/", views_admin.rule_delete, name="access_rule_delete"),
+]
+# --- end task A ----------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ crm.access.services, which log to the security log.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,25 +16,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.tenancy.models import Membership
-from crm.tenancy.views import member_required
+from crm.tenancy.views import member_required, permission_required
 from crm.web.forms import apply_service_errors
 
 from . import engine, registry, services
 from .models import Default, OrgDefault, RoleAssignment, UserRole
 
-
-def _requires(permission: str):
-    def decorator(view):
-        @member_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not engine.can(request.membership, permission):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+# a page behind an app permission: 404 without it (we never confirm a page exists)
+_requires = permission_required
 
 
 def _roles(tenant_id):
@@ -96,7 +83,7 @@ def _roles_page(request, *, add_form=None, assign_form=None, edit_form=None, edi
     tid = request.membership.tenant_id
     roots, count = _tree(tid)
     return render(request, "access/roles.html", {
-        "tabs": _tabs("roles"), "roots": roots, "count": count,
+        "tabs": _tabs("roles", request.membership), "roots": roots, "count": count,
         "add_form": add_form or RoleForm(tenant_id=tid, initial={"parent": request.GET.get("parent")}),
         "assign_form": assign_form or AssignRoleForm(tenant_id=tid),
         "can_assign": engine.can(request.membership, "manage_users"),
@@ -105,8 +92,13 @@ def _roles_page(request, *, add_form=None, assign_form=None, edit_form=None, edi
     }, status=status)
 
 
-@_requires("manage_sharing")
+@member_required
 def roles(request):
+    if not engine.can(request.membership, "manage_sharing"):
+        if engine.can(request.membership, "manage_users"):
+            # Settings → Access opens here: someone who manages users only starts on their first tab
+            return redirect("access_profiles")
+        raise Http404
     return _roles_page(request)
 
 
@@ -152,14 +144,21 @@ def role_edit(request, pk):
 @require_POST
 def role_delete(request, pk):
     role = _role_or_404(request, pk)
+    return _delete(request, f"Role “{role.name}”", lambda: services.role_delete(actor=request.membership, role=role),
+                   "access_roles")
+
+
+def _delete(request, what: str, delete, to: str):
+    """Run one delete service in a transaction and say how it went: a refusal the service explains
+    (a role with members, a profile someone holds) becomes the message, and nothing is deleted."""
     try:
         with transaction.atomic():
-            services.role_delete(actor=request.membership, role=role)
+            delete()
     except ValidationError as exc:
-        messages.error(request, f"“{role.name}” was not deleted: {' '.join(exc.messages)}")
+        messages.error(request, f"{what} was not deleted: {' '.join(exc.messages)}")
     else:
-        messages.success(request, f"Role “{role.name}” deleted.")
-    return redirect("access_roles")
+        messages.success(request, f"{what} deleted.")
+    return redirect(to)
 
 
 @_requires("manage_users")
@@ -224,13 +223,19 @@ def defaults(request):
                 messages.success(request, f"Organisation-wide defaults saved ({len(changes)} changed).")
                 return redirect("access_defaults")
     has_errors = any(r["error"] for r in rows)
-    return render(request, "access/defaults.html", {"tabs": _tabs("defaults"), "rows": rows, "has_errors": has_errors},
+    return render(request, "access/defaults.html", {"tabs": _tabs("defaults", request.membership), "rows": rows, "has_errors": has_errors},
                   status=400 if has_errors else 200)
 
 
-def _tabs(active: str):
+def _tabs(active: str, actor=None):
+    """The tab bar of Settings → Access; with `actor`, only the tabs they may open."""
     from django.urls import reverse
 
+    tabs = (("roles", "Roles", "access_roles", "manage_sharing"),
+            ("defaults", "Organisation-wide defaults", "access_defaults", "manage_sharing"),
+            ("profiles", "Profiles", "access_profiles", "manage_users"),
+            ("permission_sets", "Permission sets", "access_permission_sets", "manage_users"),
+            ("groups", "Public groups", "access_groups", "manage_sharing"),
+            ("rules", "Sharing rules", "access_rules", "manage_sharing"))
     return [{"label": label, "url": reverse(name), "active": key == active}
-            for key, label, name in (("roles", "Roles", "access_roles"), ("defaults", "Organisation-wide defaults",
-                                                                          "access_defaults"))]
+            for key, label, name, permission in tabs if actor is None or engine.can(actor, permission)]

@@ -284,12 +284,25 @@ def command_context(command: str, *, actor=None):
 
 
 def hidden_fields(actor, model) -> set[str]:
-    """Fields of `model` that `actor` may not see, left out of the history shown to them.
-
-    Empty for now: the access issue's field-level security fills it (crm/access), and every
-    history view, page or API, already goes through here.
+    """Fields of `model` that `actor` may not see, left out of the history shown to them (old and
+    new values alike): field-level security (crm.access.fields.hidden) for the model's object in
+    crm.access.registry, derived fields included (a hidden website hides the domain too); hidden
+    custom fields as `cf_<name>` (their values are taken out of the `custom` column's changes).
+    Every history view, page or API, goes through here.
     """
-    return set()
+    from crm.access import fields as fls
+    from crm.access import registry
+
+    entry = registry.for_model(model)
+    if entry is None or actor is None:
+        return set()
+    return set(fls.hidden(actor, entry.key))
+
+
+def _hidden_custom(hidden: set[str]) -> frozenset:
+    from crm.access.fields import CUSTOM
+
+    return frozenset(n[len(CUSTOM):] for n in hidden if n.startswith(CUSTOM))
 
 
 # How a referenced record is named in a change; others use str().
@@ -353,8 +366,8 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         raise ValueError("invalid history cursor") from exc
 
 
-def _shown_fields(event_model, model, actor) -> list[models.Field]:
-    hidden = hidden_fields(actor, model) | NOT_SHOWN
+def _shown_fields(event_model, model, actor, hidden: set[str] | None = None) -> list[models.Field]:
+    hidden = (hidden_fields(actor, model) if hidden is None else hidden) | NOT_SHOWN
     tracked = {f.name for f in model._meta.concrete_fields}
     return [
         f for f in event_model._meta.concrete_fields
@@ -435,14 +448,16 @@ def history_page(obj, *, actor, limit: int = 50, before: str | None = None) -> H
     # one more than shown: the oldest shown change needs the state before it
     rows = list(qs.order_by("-pgh_created_at", "-pgh_id")[: limit + 1])
     page, has_more = rows[:limit], len(rows) > limit
-    fields = _shown_fields(event_model, model, actor)
+    hidden = hidden_fields(actor, model)
+    fields = _shown_fields(event_model, model, actor, hidden)
+    custom_hidden = _hidden_custom(hidden)
     labels = _related_labels(rows, fields, actor)
     object_label = str(model._meta.verbose_name)
 
     entries = []
     for i, row in enumerate(page):
         previous = rows[i + 1] if i + 1 < len(rows) else None
-        changes = [] if row.pgh_label == "delete" else _changes(row, previous, fields, labels)
+        changes = [] if row.pgh_label == "delete" else _changes(row, previous, fields, labels, custom_hidden)
         if row.pgh_label == "update" and not changes:
             continue  # only fields this actor may not see changed
         context = row.pgh_context or {}
@@ -475,16 +490,27 @@ def _is_unset(f: models.Field, value) -> bool:
     return f.has_default() and not callable(f.default) and value == f.default
 
 
-def _changes(row, previous, fields, labels) -> list[FieldChange]:
+def _without(value, names: frozenset):
+    """A custom-values dict without the hidden custom fields' values."""
+    if not names or not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if k not in names}
+
+
+def _changes(row, previous, fields, labels, custom_hidden: frozenset = frozenset()) -> list[FieldChange]:
     changes = []
     for f in fields:
         after = getattr(row, f.attname)
+        if f.name == "custom":
+            after = _without(after, custom_hidden)
         if row.pgh_label == "insert":
             if _is_unset(f, after):
                 continue  # a new record's empty and default fields are no news
             before, known = None, True
         elif previous is not None:
             before, known = getattr(previous, f.attname), True
+            if f.name == "custom":
+                before = _without(before, custom_hidden)
             if before == after:
                 continue
         else:  # the record predates its history: what it was is not known

@@ -70,10 +70,27 @@ class CustomFilterMixin:
         if not any(k.startswith(selectors.PREFIX) for k in params) or getattr(self, "swagger_fake_view", False):
             return queryset
         membership = self.request._request.membership
+        _refuse_hidden(membership, self.custom_object, params)
         conditions, errors = selectors.parse(services.specs(membership.tenant_id, self.custom_object), params)
         if errors:
             raise exceptions.ValidationError({k: [v] for k, v in errors.items()})
         return selectors.apply(queryset, membership.tenant_id, conditions)
+
+
+def _refuse_hidden(membership, object_key: str, params) -> None:
+    """Field-level security: filtering by a custom field hidden from the caller would reveal its
+    values, so naming one (`cf_<name>`, `cf_<name>__gte`, …) is a 400 that says so."""
+    from crm.access import fields, registry
+
+    try:
+        registry.get(object_key)
+    except KeyError:
+        return
+    gone = fields.hidden(membership, object_key)
+    refused = {k: ["You cannot filter by a field that is hidden from you."] for k in params
+               if k.startswith(selectors.PREFIX) and k.split("__")[0] in gone}
+    if refused:
+        raise exceptions.ValidationError(refused)
 
 
 CUSTOM_FILTER_PARAMETER = OpenApiParameter(

@@ -7,7 +7,7 @@ class CustomFieldsConfig(AppConfig):
     verbose_name = "Custom fields"
 
     def ready(self) -> None:
-        from crm.web.nav import NavEntry, register
+        from crm.web.nav import EVERYONE, NavEntry, register
 
-        register(NavEntry("Custom fields", "customfield_list", "list-checks", roles=frozenset({"admin"}), section="Admin",
-                          order=920))
+        register(NavEntry("Custom fields", "customfield_list", "list-checks", roles=EVERYONE, section="Admin",
+                          order=920, permissions=("customize",)))

@@ -20,7 +20,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from crm.tenancy.models import Membership, Role
+from crm.access import policy
+from crm.tenancy.models import Membership
 
 from . import registry, values
 from .models import CustomField, CustomValue, FieldType
@@ -94,8 +95,8 @@ def forget_records(tenant_id, record_ids) -> None:
 
 
 def _require_admin(actor: Membership) -> None:
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied("Only admins define custom fields.")
+    if not policy.can(actor, "customize"):
+        raise PermissionDenied("Your profile does not allow defining custom fields.")
 
 
 def name_from_label(label: str) -> str:

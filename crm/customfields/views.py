@@ -10,11 +10,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.tenancy.views import admin_required
+from crm.tenancy.views import permission_required
 from crm.web.forms import apply_service_errors
 
 from . import registry, services, values
 from .models import CustomField, FieldType
+
+customize_required = permission_required("customize")
 
 
 class FieldForm(forms.Form):
@@ -49,7 +51,7 @@ def _field_or_404(request, pk) -> CustomField:
     return field
 
 
-@admin_required
+@customize_required
 def field_list(request):
     objects = registry.objects()
     current = _object_or_404(request.GET.get("object") or objects[0].key)
@@ -76,7 +78,7 @@ def _service_kwargs(data: dict, field_type: str) -> dict:
     return kwargs
 
 
-@admin_required
+@customize_required
 @require_http_methods(["GET", "POST"])
 def field_create(request):
     current = _object_or_404(request.GET.get("object") or request.POST.get("object") or "accounts")
@@ -94,7 +96,7 @@ def field_create(request):
     return render(request, "customfields/form.html", {"form": form, "current": current, "field": None})
 
 
-@admin_required
+@customize_required
 @require_http_methods(["GET", "POST"])
 def field_edit(request, pk):
     field = _field_or_404(request, pk)
@@ -115,7 +117,7 @@ def field_edit(request, pk):
     return render(request, "customfields/form.html", {"form": form, "current": current, "field": field})
 
 
-@admin_required
+@customize_required
 @require_POST
 def field_archive(request, pk):
     field = _field_or_404(request, pk)

@@ -38,11 +38,18 @@ class RecordRefSerializer(serializers.Serializer):
 
 class DuplicateSerializer(serializers.ModelSerializer):
     records = serializers.SerializerMethodField()
+    detail = serializers.SerializerMethodField(help_text="What matched (the email, phone or domain), unless that "
+                                                         "field is hidden from you.")
 
     class Meta:
         model = DuplicateCandidate
         fields = ["id", "object", "record_a", "record_b", "records", "rule", "score", "detail", "status", "found_at"]
         read_only_fields = fields
+
+    def get_detail(self, obj) -> str:
+        # field-level security: the view passes the caller's `detail_of`; without it, nothing
+        detail_of = self.context.get("detail_of")
+        return detail_of(obj.rule, obj.detail) if detail_of else ""
 
     @extend_schema_field(RecordRefSerializer(many=True))
     def get_records(self, obj) -> list[dict]:
@@ -88,7 +95,9 @@ class DuplicateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         object_label = self._object()
         names = {r.pk: getattr(r, "full_name", None) or str(r)
                  for r in selectors.visible_records(_actor(self), object_label).filter(pk__in=ids)}
-        serializer = self.get_serializer(page, many=True, context={**self.get_serializer_context(), "names": names})
+        serializer = self.get_serializer(page, many=True, context={
+            **self.get_serializer_context(), "names": names,
+            "detail_of": selectors.pair_details(_actor(self), object_label)})
         return self.get_paginated_response(serializer.data)
 
     @extend_schema(request=None, responses={200: DuplicateSerializer})
@@ -104,7 +113,8 @@ class DuplicateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise NotFound()
         candidate = services.pair_dismiss(actor=actor, object_label=candidate.object,
                                           record_ids=[candidate.record_a, candidate.record_b])
-        return Response(DuplicateSerializer(candidate, context={"names": {}}).data)
+        return Response(DuplicateSerializer(candidate, context={
+            "names": {}, "detail_of": selectors.pair_details(actor, candidate.object)}).data)
 
 
 class MergeSerializer(serializers.ModelSerializer):

@@ -129,3 +129,52 @@ def is_empty(value) -> bool:
 
 def all_field_names(object_label: str, records, specs) -> list[str]:
     return [f.name for f in FIELDS[object_label]] + [CUSTOM_PREFIX + s.name for s in specs]
+
+
+# --- field-level security (crm.access.fields) ------------------------------------------------------
+# A merge field a person may not see is not shown on the merge page and cannot be chosen; one that
+# is read only for them is shown but not offered: the master keeps its value (no gap is filled
+# from another record either, which would change it just the same).
+
+def fls_name(name: str) -> str:
+    """The crm.access.fields name of a merge field: custom.<key> -> cf_<key>."""
+    return f"cf_{name[len(CUSTOM_PREFIX):]}" if name.startswith(CUSTOM_PREFIX) else name
+
+
+def restricted(actor, object_label: str) -> tuple[frozenset, frozenset]:
+    """(hidden, read only) merge field names (custom ones as custom.<key>) for the actor."""
+    from crm.access import fields as fls
+
+    def merge_names(names):
+        out = set()
+        for n in names:
+            out.add(CUSTOM_PREFIX + n[len(fls.CUSTOM):] if n.startswith(fls.CUSTOM) else n)
+        return frozenset(out)
+
+    return merge_names(fls.hidden(actor, object_label)), merge_names(fls.read_only(actor, object_label))
+
+
+# Which field a duplicate rule matched on, per object: its detail shows that field's value.
+RULE_FIELDS = {
+    ObjectType.CONTACTS: {"same_email": "email", "same_phone": "phone"},
+    ObjectType.ACCOUNTS: {"same_domain": "domain", "same_phone": "phone"},
+}
+
+
+def shown_detail(hidden: frozenset, object_label: str, rule: str, detail: str) -> str:
+    """A pair's "what matched" as the person may read it: without a value hidden from them (the
+    rule's badge still says "Same email"). A similar-name pair's detail names the people and their
+    email domain ("@acme.example") or "same country", which follow the email / billing country."""
+    if not detail:
+        return ""
+    field = RULE_FIELDS.get(object_label, {}).get(rule)
+    if field is not None:
+        return "" if field in hidden else detail
+    if object_label == ObjectType.CONTACTS:
+        if "first_name" in hidden:
+            return ""
+        if "email" in hidden and ", @" in detail:
+            return detail.rsplit(", @", 1)[0]
+    if object_label == ObjectType.ACCOUNTS and "billing_country" in hidden:
+        return detail.removesuffix(", same country")
+    return detail

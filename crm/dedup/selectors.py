@@ -113,7 +113,9 @@ def record_duplicates(*, actor: Membership, object_label: str, record, limit: in
     visible = visible_records(actor, object_label).filter(pk__in=[o for o in others if o not in dismissed])
     if object_label == ObjectType.CONTACTS:
         visible = visible.select_related("account")
-    out = [{"record": r, "pair": others[r.pk]} for r in visible]
+    shown = pair_details(actor, object_label)
+    out = [{"record": r, "pair": others[r.pk], "detail": shown(others[r.pk].rule, others[r.pk].detail)}
+           for r in visible]
     order = {rule: i for i, rule in enumerate(RULES[object_label])}
     out.sort(key=lambda x: (order[x["pair"].rule], -x["pair"].score, str(x["record"].pk)))
     return out[:limit]
@@ -167,6 +169,7 @@ class FieldRow:
     label: str
     values: list[dict]  # per record: {"record": r, "display": str, "checked": bool}
     differs: bool
+    locked: bool = False  # read only for the person: shown, not offered; the master's value stays
 
 
 @dataclass
@@ -181,23 +184,30 @@ class MergePreview:
 
 def merge_preview(*, actor: Membership, object_label: str, ids, master_id=None, choices: dict | None = None) -> MergePreview:
     """The records side by side: one row per field (custom fields key by key), which value the
-    master would keep, and what would move to it, per relation."""
+    master would keep, and what would move to it, per relation. A field hidden from the actor has
+    no row; one read only for them is shown locked to the master's value (field-level security)."""
     records = load_records(actor=actor, object_label=object_label, ids=ids)
+    hidden, read_only = merge_fields.restricted(actor, object_label)
     prefetch_related_objects(records, *(("account", "reports_to") if object_label == ObjectType.CONTACTS
                                          else ("parent",)))
     master = next((r for r in records if str(r.pk) == str(master_id)), records[0])
     choices = choices or {}
     rows = []
     for f in merge_fields.FIELDS[object_label]:
+        if f.name in hidden:
+            continue
         raw = [merge_fields.raw_value(r, f) for r in records]
         shown = [merge_fields.display_value(r, f) for r in records]
-        rows.append(_field_row(f.name, f.label, records, raw, shown, master, choices))
+        rows.append(_field_row(f.name, f.label, records, raw, shown, master, choices, locked=f.name in read_only))
     specs = merge_fields.custom_specs(actor.tenant_id, object_label)
     labels = {s.name: s.label for s in specs}
     for key in merge_fields.custom_keys(records, specs):
+        name = merge_fields.CUSTOM_PREFIX + key
+        if name in hidden:
+            continue
         raw = [(r.custom or {}).get(key) if isinstance(r.custom, dict) else None for r in records]
         shown = ["" if v is None else (", ".join(map(str, v)) if isinstance(v, list) else str(v)) for v in raw]
-        rows.append(_field_row(merge_fields.CUSTOM_PREFIX + key, labels[key], records, raw, shown, master, choices))
+        rows.append(_field_row(name, labels[key], records, raw, shown, master, choices, locked=name in read_only))
     relations = []
     for mover in relations_for(object_label):
         counts = [mover.count(tenant_id=actor.tenant_id, loser_ids=[r.pk]) if r.pk != master.pk else None
@@ -216,16 +226,24 @@ def merge_preview(*, actor: Membership, object_label: str, ids, master_id=None, 
     return MergePreview(object_label, records, master, rows, relations, notes)
 
 
-def _field_row(name, label, records, raw, shown, master, choices) -> FieldRow:
+def _field_row(name, label, records, raw, shown, master, choices, locked: bool = False) -> FieldRow:
     differs = len({repr(v) for v in raw}) > 1
-    chosen = choices.get(name)
-    if chosen is None or chosen not in {str(r.pk) for r in records}:
+    chosen = None if locked else choices.get(name)
+    if locked:
+        chosen = str(master.pk)  # read only: the master's value stays, empty or not
+    elif chosen is None or chosen not in {str(r.pk) for r in records}:
         index = records.index(master)
         if merge_fields.is_empty(raw[index]):
             index = next((i for i, v in enumerate(raw) if not merge_fields.is_empty(v)), index)
         chosen = str(records[index].pk)
     values = [{"record": r, "display": shown[i], "checked": str(r.pk) == chosen, "empty": merge_fields.is_empty(raw[i])}
               for i, r in enumerate(records)]
-    return FieldRow(name, label, values, differs)
+    return FieldRow(name, label, values, differs, locked)
+
+
+def pair_details(actor: Membership, object_label: str):
+    """A function (rule, detail) -> the pair's "what matched" without values hidden from the actor."""
+    hidden, _ = merge_fields.restricted(actor, object_label)
+    return lambda rule, detail: merge_fields.shown_detail(hidden, object_label, rule, detail)
 
 

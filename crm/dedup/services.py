@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from crm.access import policy
 from crm.customfields import services as customfields
-from crm.tenancy.models import Membership, Role, TenantModel
+from crm.tenancy.models import Membership, TenantModel
 
 from . import fields as merge_fields
 from . import references
@@ -90,10 +90,11 @@ def _check_merge_input(master_id, loser_ids) -> None:
         raise ValidationError({"losers": f"Merge at most {MAX_RECORDS} records at a time."})
 
 
-def resolve_values(object_label: str, master, losers, choices: dict, specs=None) -> dict:
+def resolve_values(object_label: str, master, losers, choices: dict, specs=None, fixed=frozenset()) -> dict:
     """{field name: value} the master gets: the chosen record's value per field; for fields not
     chosen, the master's, or the first other record's where the master's is empty. `custom` is
-    returned merged key by key."""
+    returned merged key by key. `fixed` fields (hidden or read only for the person merging) keep
+    the master's value, empty or not."""
     records = [master, *losers]
     by_id = {str(r.pk): r for r in records}
     specs = merge_fields.custom_specs(master.tenant_id, object_label) if specs is None else specs
@@ -113,7 +114,7 @@ def resolve_values(object_label: str, master, losers, choices: dict, specs=None)
             if src is not None:
                 return read(by_id[str(src)])
             value = read(master)
-            if merge_fields.is_empty(value):
+            if merge_fields.is_empty(value) and name not in fixed:
                 for other in losers:
                     if not merge_fields.is_empty(read(other)):
                         return read(other)
@@ -138,7 +139,7 @@ def _custom_changes(master, custom: dict) -> dict:
     return {k: v for k, v in custom.items() if mine.get(k) != v}
 
 
-def _apply_contact_values(*, actor, master, losers, values, journal: Journal) -> None:
+def _apply_contact_values(*, actor, master, losers, values, journal: Journal, fixed=frozenset()) -> None:
     from contacts import services as contact_services
     from contacts.models import ContactEmail, ContactPhone
 
@@ -162,6 +163,8 @@ def _apply_contact_values(*, actor, master, losers, values, journal: Journal) ->
     # the chosen primary email and phone: every address of every record is on the master by now
     for model, column, attr in ((ContactEmail, "email", "email"), (ContactPhone, "number", "phone")):
         chosen = values[attr] or ""
+        if attr in fixed and not chosen:
+            continue  # hidden or read only for the person merging: an empty primary stays empty
         rows = model.objects.filter(tenant_id=actor.tenant_id, contact_id=master.pk)
         if chosen and rows.filter(**{column: chosen}).exists():
             journal.update(rows.exclude(**{column: chosen}), is_primary=False)
@@ -218,6 +221,27 @@ def _move_leftovers(ctx: MoveContext, model) -> dict:
     return moved
 
 
+def _field_security(actor, object_label: str, choices: dict, master_id) -> frozenset:
+    """The merge fields the actor may not set (hidden or read only for them): the master keeps its
+    value in those. Choosing another record's value for one is refused (ValidationError on
+    `fields`); naming the master's own value changes nothing and passes."""
+    hidden, read_only = merge_fields.restricted(actor, object_label)
+    fixed = hidden | read_only
+    labels = {f.name: f.label for f in merge_fields.FIELDS[object_label]}
+    if any(name.startswith(merge_fields.CUSTOM_PREFIX) for name in choices):
+        labels.update({merge_fields.CUSTOM_PREFIX + s.name: s.label
+                       for s in merge_fields.custom_specs(actor.tenant_id, object_label)})
+    errors = []
+    for name, src in sorted(choices.items()):
+        if name in fixed and src != str(master_id):
+            label = labels.get(name, name.removeprefix(merge_fields.CUSTOM_PREFIX))
+            errors.append(f"{label}: you cannot set this field." if name in hidden
+                          else f"{label} is read only for you: the master's value is kept.")
+    if errors:
+        raise ValidationError({"fields": errors})
+    return fixed
+
+
 def _record_names(object_label: str, records) -> str:
     return ", ".join(r.full_name if object_label == ObjectType.CONTACTS else r.name for r in records)[:600]
 
@@ -239,7 +263,9 @@ def records_merge(*, actor: Membership, object_label: str, master, losers, field
     for record in loser_records:
         policy.require(actor, "delete", record)
     choices = {str(k): str(v) for k, v in (fields or {}).items() if v not in (None, "")}
-    values = resolve_values(object_label, master_record, loser_records, choices)
+    fixed = _field_security(actor, object_label, choices, master_id)
+    choices = {k: v for k, v in choices.items() if k not in fixed}
+    values = resolve_values(object_label, master_record, loser_records, choices, fixed=fixed)
 
     journal = Journal(actor.tenant_id)
     ctx = MoveContext(actor=actor, tenant_id=actor.tenant_id, object=object_label, master=master_record,
@@ -254,7 +280,7 @@ def records_merge(*, actor: Membership, object_label: str, master, losers, field
                     moved[mover.label] = moved.get(mover.label, 0) + n
             if object_label == ObjectType.CONTACTS:
                 _apply_contact_values(actor=actor, master=master_record, losers=loser_records, values=values,
-                                      journal=journal)
+                                      journal=journal, fixed=fixed)
             else:
                 _apply_account_values(actor=actor, master=master_record, losers=loser_records, values=values)
             for label, n in _move_leftovers(ctx, type(master_record)).items():
@@ -283,7 +309,7 @@ def undo_refusal(*, actor: Membership, merge: MergeRecord) -> str | None:
     """Why `actor` may not undo `merge` now, or None. Pages show it next to a disabled button."""
     if merge.undone_at is not None:
         return "This merge was already undone."
-    if merge.merged_by_id != actor.pk and actor.role != Role.ADMIN:
+    if merge.merged_by_id != actor.pk and not policy.can(actor, "administer"):
         return "Only the person who merged, or an admin, can undo a merge."
     if merge.created_at < timezone.now() - timedelta(days=UNDO_DAYS):
         return f"A merge can be undone for {UNDO_DAYS} days; this one is older."
@@ -370,7 +396,7 @@ def pair_reopen(*, actor: Membership, candidate: DuplicateCandidate) -> Duplicat
 @transaction.atomic
 def scan_request(*, actor: Membership) -> DuplicateScan:
     """Queue a scan of the whole company (admins: it reads every record). One at a time."""
-    if actor.role != Role.ADMIN:
+    if not policy.can(actor, "administer"):
         raise PermissionDenied("Only an admin can scan the whole company for duplicates.")
     running = DuplicateScan.objects.for_tenant(actor.tenant_id).filter(
         status__in=[DuplicateScan.Status.QUEUED, DuplicateScan.Status.RUNNING],

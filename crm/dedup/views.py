@@ -15,10 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.tenancy.models import Role
+from crm.access import policy
 from crm.tenancy.views import member_required
 from crm.web.forms import safe_next
 
+from . import fields as merge_fields
 from . import selectors, services
 from .models import RULES, ObjectType, Rule
 
@@ -50,6 +51,10 @@ def queue(request):
         rule = ""
     page = selectors.queue_page(actor=actor, object_label=object_label, rule=rule, after=request.GET.get("after", ""))
     counts = selectors.queue_counts(actor=actor)
+    is_admin = policy.can(actor, "administer")
+    # field-level security: "what matched" and the accounts' domain only when the person may see them
+    detail_of = selectors.pair_details(actor, object_label)
+    show_domain = "domain" not in merge_fields.restricted(actor, object_label)[0]
     tabs = [{"label": label, "url": "?" + urlencode({"object": o}), "active": o == object_label,
              "count": counts[o]} for o, label in OBJECT_LABELS.items()]
     return render(request, "dedup/queue.html", {
@@ -58,15 +63,17 @@ def queue(request):
         "tabs": tabs,
         "rule": rule,
         "rules": [(r, Rule(r).label) for r in RULES[object_label]],
+        "show_domain": show_domain,
         "rows": [{"row": r, "tone": RULE_TONES.get(r.candidate.rule, "gray"),
+                  "detail": detail_of(r.candidate.rule, r.candidate.detail),
                   "a_url": detail_url(object_label, r.a.pk), "b_url": detail_url(object_label, r.b.pk),
                   "a_name": record_name(r.a), "b_name": record_name(r.b),
                   "merge_url": reverse("dedup_merge") + "?" + urlencode(
                       {"object": object_label, "ids": [r.a.pk, r.b.pk]}, doseq=True)} for r in page.rows],
         "next_url": "?" + urlencode({"object": object_label, "rule": rule, "after": page.next_cursor})
         if page.next_cursor else None,
-        "is_admin": actor.role == Role.ADMIN,
-        "scan": selectors.last_scan(actor=actor) if actor.role == Role.ADMIN else None,
+        "is_admin": is_admin,
+        "scan": selectors.last_scan(actor=actor) if is_admin else None,
         "back": request.get_full_path(),
     })
 
@@ -86,7 +93,7 @@ def scan_now(request):
 @require_GET
 def scan_status(request):
     """The admin's progress line, polled by htmx while a scan is queued or running."""
-    if request.membership.role != Role.ADMIN:
+    if not policy.can(request.membership, "administer"):
         raise Http404
     return render(request, "dedup/partials/scan_status.html", {"scan": selectors.last_scan(actor=request.membership)})
 
@@ -191,7 +198,7 @@ def panel_context(request, object_label: str, record) -> dict:
         other = d["record"]
         rows.append({
             "record": other, "name": record_name(other), "url": detail_url(object_label, other.pk),
-            "pair": d["pair"], "rule_label": Rule(d["pair"].rule).label, "tone": RULE_TONES.get(d["pair"].rule, "gray"),
+            "pair": d["pair"], "detail": d["detail"], "rule_label": Rule(d["pair"].rule).label, "tone": RULE_TONES.get(d["pair"].rule, "gray"),
             "merge_url": reverse("dedup_merge") + "?" + urlencode(
                 {"object": object_label, "ids": [str(record.pk), str(other.pk)]}, doseq=True),
         })

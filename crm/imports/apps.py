@@ -7,10 +7,10 @@ class ImportsConfig(AppConfig):
     verbose_name = "Imports"
 
     def ready(self) -> None:
-        from crm.web.nav import NavEntry, register
+        from crm.web.nav import EVERYONE, NavEntry, register
 
         from . import objects, tasks  # noqa: F401  tasks: the worker learns them here (crm/celery.py lists apps)
 
         objects.register_builtin()
-        register(NavEntry("Imports", "import_list", "file-text", roles=frozenset({"admin", "manager", "rep", "agent"}),
-                          section="Work", order=80))
+        register(NavEntry("Imports", "import_list", "file-text", roles=EVERYONE,
+                          section="Work", order=80, permissions=("import",)))

@@ -181,3 +181,74 @@ def register_builtin() -> None:
             Field("location", "Location", "text", max_length=200, aliases=("place", "where")),
         ),
     ))
+
+
+# --- field-level security -------------------------------------------------------------------
+# An import writes in bulk (writing.py: COPY into a staging table, then INSERT/UPDATE … SELECT),
+# so crm.access.fields.guard() cannot look at each record. The mapping is the guard instead: a
+# column can go only to a field the importer may set, and `guard_mapping` is asked wherever a
+# mapping is accepted (services._clean_mapping: the page and the API), again when the rows are
+# checked and when they are written (validation.Validator, writing.write), so a mapping stored
+# before an admin restricted a field is refused too. Hidden fields are not offered at all.
+
+def _fls_key(importer: Importer) -> str | None:
+    from crm.access import registry
+
+    try:
+        registry.get(importer.key)
+    except KeyError:
+        return None
+    return importer.key
+
+
+def restricted_targets(actor, importer: Importer) -> dict[str, str]:
+    """Import target (field key or `custom.<name>`) -> "hidden" / "read_only", for the targets the
+    actor may not fill (crm.access.fields.unwritable). Empty when nothing is restricted."""
+    from crm.access import fields as fls
+
+    key = _fls_key(importer)
+    if key is None or actor is None:
+        return {}
+    blocked = fls.unwritable(actor, key)
+    if not blocked:
+        return {}
+    out = {}
+    for name in blocked:
+        target = f"custom.{name[len(fls.CUSTOM):]}" if name.startswith(fls.CUSTOM) else name
+        out[target] = fls.access(actor, key, name)
+    return out
+
+
+def hidden_lookups(actor, object_key: str) -> frozenset:
+    """Fields of `object_key` ("accounts", "contacts") the actor may not look a record up by
+    (a reference by website domain or email must not find a record through a value hidden
+    from them)."""
+    from crm.access import fields as fls
+
+    if actor is None:
+        return frozenset()
+    return fls.hidden(actor, object_key)
+
+
+def refusal(importer: Importer, target: str, level: str, column: str, label: str = "") -> str:
+    label = label or (importer.field(target).label if importer.field(target) else target)
+    if level == "hidden":
+        return f"“{column}” cannot be imported: you cannot set {label}."
+    return f"“{column}” cannot be imported: {label} is read only for you."
+
+
+def guard_mapping(actor, importer: Importer, header: list[str], mapping: list[str], labels=None) -> None:
+    """Refuse (ValidationError on `mapping`) a mapping that sends a column to a field the actor
+    may not set: hidden or read only for them. Nothing is imported then."""
+    restricted = restricted_targets(actor, importer)
+    if not restricted:
+        return
+    from django.core.exceptions import ValidationError
+
+    errors = []
+    for position, target in enumerate(mapping or []):
+        if target and target in restricted:
+            column = (header[position] if position < len(header) else "") or f"Column {position + 1}"
+            errors.append(refusal(importer, target, restricted[target], column, (labels or {}).get(target, "")))
+    if errors:
+        raise ValidationError({"mapping": errors})

@@ -41,17 +41,38 @@ MAX_COLUMNS = 500
 # --- fields and mapping ---------------------------------------------------------------------
 
 
-def field_choices(tenant_id, importer) -> list[tuple[str, str]]:
-    """(key, label) of every field a column can go to: built-in, then active custom fields."""
+def field_choices(tenant_id, importer, actor=None) -> list[tuple[str, str]]:
+    """(key, label) of every field a column can go to: built-in, then active custom fields. With an
+    actor, only those they may set (field-level security: no hidden or read-only target)."""
     choices = [(f.key, f.label + (" *" if f.required else "")) for f in importer.fields]
     choices += [(f"{CUSTOM_PREFIX}{s.name}", s.label + (" *" if s.required and s.default is None else ""))
                 for s in customfields.specs(tenant_id, importer.key)]
+    if actor is not None:
+        restricted = objects.restricted_targets(actor, importer)
+        choices = [(key, label) for key, label in choices if key not in restricted]
     return choices
 
 
-def auto_mapping(tenant_id, importer, header: list[str]) -> list[str]:
+def target_labels(tenant_id, importer) -> dict[str, str]:
+    return {key: label.rstrip(" *") for key, label in field_choices(tenant_id, importer)}
+
+
+def read_only_columns(actor, importer, header: list[str]) -> dict[int, str]:
+    """Column position -> why it is not imported, for the columns whose header names a field that
+    is read only for the actor (a hidden field is simply not offered, and not named)."""
+    restricted = objects.restricted_targets(actor, importer)
+    if not restricted:
+        return {}
+    labels = target_labels(actor.tenant_id, importer)
+    return {i: f"Not imported: {labels.get(key, key)} is read only for you."
+            for i, key in enumerate(auto_mapping(actor.tenant_id, importer, header))
+            if key and restricted.get(key) == "read_only"}
+
+
+def auto_mapping(tenant_id, importer, header: list[str], actor=None) -> list[str]:
     """Each column's field by its header: key, label or an alias, compared without case, spaces
-    or punctuation; a field is used once (the first column wins)."""
+    or punctuation; a field is used once (the first column wins). With an actor, a column whose
+    field they may not set stays unmapped."""
     index: dict[str, str] = {}
     for s in customfields.specs(tenant_id, importer.key):
         for name in (s.name, s.label):
@@ -69,11 +90,15 @@ def auto_mapping(tenant_id, importer, header: list[str]) -> list[str]:
             key = ""
         used.add(key)
         mapping.append(key)
+    if actor is not None:
+        restricted = objects.restricted_targets(actor, importer)
+        mapping = [key if key not in restricted else "" for key in mapping]
     return mapping
 
 
-def _clean_mapping(tenant_id, importer, header: list[str], mapping) -> list[str]:
-    """A list of field keys by column from a list, or from {column header or index: key}."""
+def _clean_mapping(tenant_id, importer, header: list[str], mapping, actor=None) -> list[str]:
+    """A list of field keys by column from a list, or from {column header or index: key}. With an
+    actor, a column sent to a field they may not set is refused (objects.guard_mapping)."""
     if isinstance(mapping, str):
         try:
             mapping = json.loads(mapping)
@@ -103,6 +128,9 @@ def _clean_mapping(tenant_id, importer, header: list[str], mapping) -> list[str]
                                               f"{known[key].rstrip(' *')}: choose one."})
         if key:
             used[key] = position
+    if actor is not None:
+        objects.guard_mapping(actor, importer, header, [k or "" for k in mapping], labels=target_labels(
+            tenant_id, importer))
     missing = [f.label for f in importer.fields if f.required and f.key not in used]
     missing += [s.label for s in customfields.specs(tenant_id, importer.key)
                 if s.required and s.default is None and f"{CUSTOM_PREFIX}{s.name}" not in used]
@@ -167,11 +195,11 @@ def job_create(*, actor: Membership, object: str, upload, duplicates: str = Dupl
     job.layout = reading.layout_signature(header)
     remembered = ImportMapping.objects.for_tenant(actor.tenant_id).filter(object=importer.key, layout=job.layout).first()
     if mapping not in (None, "", {}):
-        job.mapping = _clean_mapping(actor.tenant_id, importer, header, mapping)
+        job.mapping = _clean_mapping(actor.tenant_id, importer, header, mapping, actor=actor)
     else:
-        job.mapping = auto_mapping(actor.tenant_id, importer, header)
+        job.mapping = auto_mapping(actor.tenant_id, importer, header, actor=actor)
         if remembered is not None and len(remembered.mapping) == len(header):
-            known = dict(field_choices(actor.tenant_id, importer))
+            known = dict(field_choices(actor.tenant_id, importer, actor=actor))
             job.mapping = [k if k in known else "" for k in remembered.mapping]
     job.save()
     return job
@@ -195,7 +223,7 @@ def job_set_mapping(*, actor: Membership, job: ImportJob, mapping, duplicates: s
     if files_expired(job):
         raise ValidationError({"file": files_expired_message()})
     importer = _importer(job.object)
-    job.mapping = _clean_mapping(actor.tenant_id, importer, job.header, mapping)
+    job.mapping = _clean_mapping(actor.tenant_id, importer, job.header, mapping, actor=actor)
     if duplicates is not None:
         if duplicates not in DuplicatePolicy.values:
             raise ValidationError({"duplicates": "Choose skip, update or create."})
@@ -221,7 +249,8 @@ def job_start(*, actor: Membership, job: ImportJob, mode: str | None = None, val
         raise ValidationError({"mode": "Choose dry_run, all_or_nothing or valid_rows."})
     if job.is_busy or job.status == Status.DONE:
         raise ValidationError({"mode": "This import is already running or done."})
-    _clean_mapping(actor.tenant_id, _importer(job.object), job.header, job.mapping)  # required fields mapped
+    # required fields mapped; no field the actor may not set (a mapping stored before a restriction)
+    _clean_mapping(actor.tenant_id, _importer(job.object), job.header, job.mapping, actor=actor)
     if not validate and job.status != Status.VALIDATED:
         validate = True
     if not validate and mode == Mode.ALL_OR_NOTHING and job.invalid:
@@ -260,8 +289,11 @@ def job_validate(*, job_id, tenant) -> ImportJob:
     try:
         with tenant_context(tenant):
             specs = customfields.specs(tenant, importer.key)
-        validator = Validator(actor=actor, importer=importer, specs=specs, header=job.header, mapping=job.mapping,
-                              duplicates=job.duplicates)
+            try:
+                validator = Validator(actor=actor, importer=importer, specs=specs, header=job.header,
+                                      mapping=job.mapping, duplicates=job.duplicates)
+            except ValidationError as exc:  # the mapping names a field the uploader may no longer set
+                return _refused(job, tenant, "Nothing was checked: " + " ".join(exc.messages))
 
         def progress(done: int) -> None:
             with tenant_context(tenant):
@@ -293,6 +325,13 @@ class ImportRefused(Exception):
     pass
 
 
+def _refused(job: ImportJob, tenant, message: str) -> ImportJob:
+    with tenant_context(tenant):
+        ImportJob.objects.for_tenant(tenant).filter(pk=job.pk).update(
+            status=Status.FAILED, message=message[:500], created=0, updated=0, finished_at=timezone.now())
+        return _reload(job.pk, tenant)
+
+
 def job_run(*, job_id, tenant) -> ImportJob:
     """The real run: all rows or only the valid ones, in one transaction (writing.py). A second
     run of the same job (a redelivered task) waits for the first and then does nothing."""
@@ -314,6 +353,12 @@ def job_run(*, job_id, tenant) -> ImportJob:
     importer = objects.get(job.object)
     directory = reading.upload_path(job).parent
     reporter = writing.ProgressReporter(tenant.pk, job.pk)
+    try:
+        with tenant_context(tenant):  # the mapping guard, before anything is written
+            objects.guard_mapping(actor, importer, job.header, job.mapping)
+    except ValidationError as exc:
+        reporter.close()
+        return _refused(job, tenant, "Nothing was imported: " + " ".join(exc.messages))
     try:
         with tenant_context(tenant), history_source("import", actor=actor, file=job.file_name, job=str(job.pk)):
             from django.db import connection

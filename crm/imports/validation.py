@@ -52,7 +52,7 @@ from crm.tenancy.search import normalise_text
 
 from . import reading
 from .models import MAX_STORED_ERRORS, DuplicatePolicy
-from .objects import Field, Importer
+from .objects import Field, Importer, guard_mapping, hidden_lookups
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
@@ -311,6 +311,9 @@ class Outcome:
 class Validator:
     def __init__(self, *, actor: Membership, importer: Importer, specs: list, header: list[str],
                  mapping: list[str], duplicates: str = DuplicatePolicy.SKIP):
+        # field-level security: no column may go to a field the actor may not set (the guard of
+        # the bulk write, see objects.guard_mapping); raises ValidationError on `mapping`
+        guard_mapping(actor, importer, header, mapping)
         self.actor = actor
         self.importer = importer
         self.specs = {f"{CUSTOM_PREFIX}{s.name}": s for s in specs}
@@ -512,7 +515,9 @@ class Validator:
                     found = contacts.get(_ref_key(raw))
                     if found is None:
                         row.errors.append((label, f"Unknown contact: no contact “{raw}” that you can see "
-                                                  "(use the email or id)."))
+                                                  + ("(use the id: emails are hidden from you)." if "@" in raw and
+                                                     "email" in hidden_lookups(self.actor, "contacts")
+                                                     else "(use the email or id).")))
                     else:
                         row.values["contact"] = found[0]
                         if "account" not in row.values and found[1]:
@@ -524,11 +529,14 @@ class Validator:
         from accounts.models import Account
 
         ids, domains, names = [], [], []
+        # a website domain hidden from the actor is no way to find an account (it would tell them
+        # which account has it): such a reference is then looked up by name only
+        by_website = "domain" not in hidden_lookups(self.actor, "accounts")
         for raw in refs:
             if _is_uuid(raw):
                 ids.append(raw)
             names.append(normalise_text(raw))
-            if "." in raw and " " not in raw.strip():
+            if by_website and "." in raw and " " not in raw.strip():
                 try:
                     domains.append(_website(raw)[1])
                 except ValueError:
@@ -553,7 +561,7 @@ class Validator:
                 result[key] = found[f"id:{uuid.UUID(raw)}"]
                 continue
             domain = None
-            if "." in raw and " " not in raw.strip():
+            if by_website and "." in raw and " " not in raw.strip():
                 try:
                     domain = _website(raw)[1]
                 except ValueError:
@@ -566,16 +574,20 @@ class Validator:
         from contacts.models import Contact
 
         ids = [r for r in refs if _is_uuid(r)]
-        emails = [r.lower() for r in refs if "@" in r]
+        # an email hidden from the actor finds no contact (no oracle): use the contact's id then
+        by_email = "email" not in hidden_lookups(self.actor, "contacts")
+        emails = [r.lower() for r in refs if "@" in r] if by_email else []
         qs = policy.visible(Contact.objects.for_tenant(self.tenant_id), self.actor, "read")
         condition = Q(email__in=emails)
         if ids:
             condition |= Q(id__in=ids)
-        by_email, by_id = {}, {}
+        by_email_found, by_id = {}, {}
         for pk, email, account_id in qs.filter(condition).order_by("id").values_list("id", "email", "account_id"):
-            by_email.setdefault(email, (pk, account_id))
+            if by_email:
+                by_email_found.setdefault(email, (pk, account_id))
             by_id[str(pk)] = (pk, account_id)
-        return {_ref_key(r): by_id.get(str(uuid.UUID(r))) if _is_uuid(r) else by_email.get(r.lower()) for r in refs}
+        return {_ref_key(r): by_id.get(str(uuid.UUID(r))) if _is_uuid(r) else by_email_found.get(r.lower())
+                for r in refs}
 
     def _existing(self, batch: list[Row]) -> None:
         candidates = [r for r in batch if not r.errors and r.match]

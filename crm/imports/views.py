@@ -79,7 +79,10 @@ def import_mapping(request, pk):
     if job.created_by_id != request.membership.pk:
         raise PermissionDenied("Only the person who uploaded the file can map its columns.")
     importer = objects.get(job.object)
-    choices = services.field_choices(job.tenant_id, importer)
+    # field-level security: no hidden or read-only field is offered; a column whose header names a
+    # read-only one says why it is not imported
+    choices = services.field_choices(job.tenant_id, importer, actor=request.membership)
+    not_imported = services.read_only_columns(request.membership, importer, job.header)
     error = ""
     mapping = job.mapping
     duplicates = job.duplicates
@@ -100,6 +103,7 @@ def import_mapping(request, pk):
         columns.append({
             "index": i, "title": title or f"Column {i + 1}", "field": mapping[i] if i < len(mapping) else "",
             "samples": [s[i] for s in samples if i < len(s) and s[i]][:3],
+            "not_imported": not_imported.get(i, ""),
         })
     return render(request, "imports/mapping.html", {
         "job": job, "importer": importer, "columns": columns, "choices": choices, "error": error,

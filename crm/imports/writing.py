@@ -86,7 +86,15 @@ def _column_types(model, columns: list[str]) -> list[tuple[str, str, object]]:
 def write(*, actor, importer, job, columns: list[str], mapped: set[str], directory: Path, specs: list,
           progress=None) -> tuple[int, int]:
     """Create and update the records of the spool files. Returns (created, updated). Runs inside
-    the caller's transaction and tenant."""
+    the caller's transaction and tenant.
+
+    Field-level security: the rows are written in bulk, so crm.access.fields.guard() does not see
+    each record; the mapping check is the guard (objects.guard_mapping: no column goes to a field
+    hidden or read only for the actor, so no such field is ever among `columns`/`mapped`). It is
+    asked again here, whoever calls this, before anything is written."""
+    from .objects import guard_mapping
+
+    guard_mapping(actor, importer, job.header, job.mapping)
     model = importer.model
     table = model._meta.db_table
     tenant = str(actor.tenant_id)

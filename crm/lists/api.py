@@ -19,6 +19,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.customfields import services as customfields
 from crm.tenancy.cache import tenant_cache
 
 from . import exports, paging, registry, selectors, services
@@ -55,9 +56,22 @@ class ViewListView(APIView):
             known = ", ".join(d.key for d in registry.definitions())
             raise serializers.ValidationError({"object": [f"Choose one of: {known}."]}) from None
         builtins = [{"id": k, "object": definition.key, "name": selectors.builtin_label(definition, k), "owner": None,
-                     "shared": True, "filters": {}, "columns": definition.default_columns(),
-                     "sort": definition.sorts[0].key, "builtin": True} for k in selectors.builtin_views(definition)]
+                     "shared": True, "filters": {},
+                     "columns": [c.key for c in definition.columns
+                                 if c.default and registry.column_visible(actor, definition, c)],
+                     "sort": registry.sort_for(actor, definition, "").key, "builtin": True}
+                    for k in selectors.builtin_views(definition)]
         saved = SavedViewSerializer(selectors.views_for(actor=actor, object_key=definition.key), many=True).data
+        # a shared view may name fields hidden from the caller: they see it without them (as the page does)
+        visible_columns = {c.key for c in selectors.all_columns(definition, selectors.visible_specs(
+            actor, definition, customfields.specs(actor.tenant_id, definition.custom_object)
+            if definition.custom_object else [])) if registry.column_visible(actor, definition, c)}
+        for view in saved:
+            hidden = set(selectors.hidden_params(actor, definition, view["filters"] or {}))
+            view["filters"] = {k: v for k, v in (view["filters"] or {}).items() if k not in hidden}
+            view["columns"] = [c for c in view["columns"] or [] if c in visible_columns]
+            if not any(s.key == view["sort"] and registry.sort_visible(actor, definition, s) for s in definition.sorts):
+                view["sort"] = registry.sort_for(actor, definition, "").key
         return Response([*builtins, *saved])
 
 
@@ -116,6 +130,10 @@ class ExportCreateView(APIView):
             params[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
         if data.get("view"):
             params["view"] = [data["view"]]
+        hidden = selectors.hidden_params(actor, definition, params)
+        if hidden:
+            raise serializers.ValidationError({f"filters.{k}": ["You cannot filter by a field that is hidden from you."]
+                                               for k in hidden})
         state = selectors.resolve(actor, definition, params, columns=data.get("columns") or None)
         if state.errors:
             raise serializers.ValidationError({(k if k == "view" else f"filters.{k}"): [v]
@@ -124,15 +142,18 @@ class ExportCreateView(APIView):
         if unknown:
             raise serializers.ValidationError({"columns": [f"Unknown or hidden columns: {', '.join(unknown)}."]})
         sort = data.get("sort") or (state.view.sort if state.view else "")
-        if sort and sort not in {s.key for s in definition.sorts}:
-            choices = ", ".join(s.key for s in definition.sorts)
+        sorts = [s for s in definition.sorts if registry.sort_visible(actor, definition, s)]
+        if state.view is not None and not data.get("sort") and sort not in {s.key for s in sorts}:
+            sort = ""  # a saved view's sort on a field now hidden from the caller: the default
+        if sort and sort not in {s.key for s in sorts}:
+            choices = ", ".join(s.key for s in sorts)
             raise serializers.ValidationError({"sort": [f"Sort by one of: {choices}."]})
         filters = dict(state.params)
         if state.builtin != "all" or state.view is not None:
             filters["view"] = [state.builtin if state.view is None else str(state.view.pk)]
         total = paging.count(selectors.rows_queryset(state), cap=exports.DIRECT_LIMIT)
         job = services.export_create(actor=actor, object=definition.key, format=data["format"], params=filters,
-                                     columns=[c.key for c in state.columns], sort=sort or definition.sorts[0].key,
+                                     columns=[c.key for c in state.columns], sort=sort or sorts[0].key,
                                      rows_total=total.value)
         return Response(ExportJobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 

@@ -18,9 +18,12 @@ apps register theirs from their AppConfig.ready() or, as here, from crm/lists/ap
   record's jsonb, which is not leakproof under RLS. Filters on them are indexed subqueries.
 - **Filters** are built-in (each a comparison on a stored column inside a (tenant_id, …) index,
   or `id IN (indexed subquery)`) plus every custom field of the object (crm.customfields).
-- **Field security** is asked per column through `column_visible(actor, definition, column)`,
-  the one hook crm/access will answer when it gains field-level security; until then every
-  column is visible to everyone who may see the list.
+- **Field security** (crm.access.fields): a column, filter or sort names the securable field it
+  shows or reads in `field_name` (custom fields as `cf_<name>`; None: derived from nothing
+  securable, always there). `column_visible` / `filter_visible` / `sort_visible` answer from
+  `fields.hidden(actor, key)`: a hidden field's column is not offered, not shown and not exported,
+  its filter is not in the bar and its URL or saved-view parameter is ignored (filtering by a
+  hidden value is a way to learn it), its sort falls back to the first visible one.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ class Sort:
     fields: tuple  # e.g. ("name_key", "id"): stored columns, the last one makes the order total
     descending: bool = False
     index: str = ""  # the index that answers it (for tests and documentation)
+    # the securable field it orders by (None: nothing securable, e.g. name, dates)
+    field_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,10 @@ class Filter:
     kind: str
     apply: Callable  # (qs, value, actor) -> qs ; for ranges value is (gte, lte)
     choices: Callable | tuple = ()  # (actor, ctx) -> [(value, label)] or a tuple
-    placeholder: str = ""
+    placeholder: str | Callable = ""  # or (actor) -> str
     index: str = ""  # the index the filter is answered by (tests assert it under RLS)
+    # the securable field it compares (None: nothing securable); hidden -> no filter at all
+    field_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class BulkAction:
     key: str  # "owner", "tag", "delete"
     label: str
     allowed: Callable  # (actor) -> bool
+    # the securable field the action sets ("tags"): not offered, and refused, when the field is
+    # hidden or read only for the actor
+    field_name: str | None = None
 
 
 @dataclass
@@ -153,15 +163,71 @@ def definitions() -> list[ListDefinition]:
     return list(_LISTS.values())
 
 
-def column_visible(actor, definition: ListDefinition, column: Column) -> bool:
-    """Field-level security for list columns and exports: asks crm.access when it can answer
-    (`policy.field_visible(actor, object_key, field_name)`), else every column is visible."""
-    from crm.access import policy
+def hidden_fields(actor, definition: ListDefinition) -> frozenset:
+    """The names of the list object's fields the actor may not see (crm.access.fields; custom
+    ones as cf_<name>, derived ones included). Cached on the engine's access context."""
+    from crm.access import fields
+    from crm.access import registry as secured
 
-    check = getattr(policy, "field_visible", None)
-    if check is None or column.field_name is None:
+    if actor is None:
+        return frozenset()
+    try:
+        secured.get(definition.key)
+    except KeyError:
+        return frozenset()  # an object outside the sharing model has no field security
+    return fields.hidden(actor, definition.key)
+
+
+def _name_visible(actor, definition: ListDefinition, name: str | None) -> bool:
+    if name is None:
         return True
-    return bool(check(actor, definition.key, column.field_name))
+    if name.startswith("custom."):  # older spelling of a custom column's field
+        name = f"cf_{name[len('custom.'):]}"
+    return name not in hidden_fields(actor, definition)
+
+
+def column_visible(actor, definition: ListDefinition, column: Column) -> bool:
+    """May the actor see this column (page, column menu, saved view, export)?"""
+    return _name_visible(actor, definition, column.field_name)
+
+
+def filter_visible(actor, definition: ListDefinition, list_filter: Filter) -> bool:
+    """May the actor filter by this (a filter on a hidden field would reveal its values)?"""
+    return _name_visible(actor, definition, list_filter.field_name)
+
+
+def sort_visible(actor, definition: ListDefinition, sort: Sort) -> bool:
+    return _name_visible(actor, definition, sort.field_name)
+
+
+def action_blocked(actor, definition: ListDefinition, action: BulkAction) -> str:
+    """Why the actor may not run this bulk action on the field it sets ("" when they may)."""
+    from crm.access import fields
+    from crm.access import registry as secured
+
+    if action.field_name is None or actor is None:
+        return ""
+    try:
+        secured.get(definition.key)
+    except KeyError:
+        return ""
+    if action.field_name not in fields.unwritable(actor, definition.key):
+        return ""
+    label = fields.label(definition.key, action.field_name, actor.tenant_id)
+    verb = "are" if label.endswith("s") else "is"
+    return f"{label} {verb} read only for you, so “{action.label}” is not available."
+
+
+def actions_for(actor, definition: ListDefinition) -> list:
+    """The bulk actions offered to the actor: allowed to them, and not setting a field they may
+    not change."""
+    return [a for a in definition.bulk_actions if a.allowed(actor) and not action_blocked(actor, definition, a)]
+
+
+def sort_for(actor, definition: ListDefinition, key: str) -> Sort:
+    """The sort named `key` if the actor may use it, else the first one they may."""
+    allowed = [s for s in definition.sorts if sort_visible(actor, definition, s)] or definition.sorts[:1]
+    return next((s for s in allowed if s.key == key), allowed[0])
 
 
 def _text(value) -> str:

@@ -25,7 +25,7 @@ from crm.customfields import display as custom_display
 from crm.customfields import selectors as custom_selectors
 from crm.customfields import services as customfields
 from crm.customfields.models import FieldType
-from crm.tenancy.models import Membership, Role
+from crm.tenancy.models import Membership
 
 from . import registry
 from .models import RecentView, SavedView
@@ -72,7 +72,8 @@ def view_get(*, actor: Membership, pk, object_key: str | None = None) -> SavedVi
 
 
 def can_change_view(actor: Membership, view: SavedView) -> bool:
-    return view.owner_id == actor.pk or actor.role == Role.ADMIN
+    """Their own view, or anyone's for whoever customises the company's screens (admins)."""
+    return view.owner_id == actor.pk or policy.can(actor, "customize")
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -86,8 +87,9 @@ def members(actor: Membership) -> dict:
 
 
 def owner_choices(actor: Membership, people: dict) -> list[tuple[str, str]]:
-    """Whose records the actor may filter by: everyone for admins and managers, else their team."""
-    if actor.role in (Role.ADMIN, Role.MANAGER):
+    """Whose records the actor may filter by: everyone for whoever may hand records over (managers
+    and admins by default), else their team."""
+    if policy.can(actor, "transfer_records"):
         ids = [pk for pk, p in people.items() if p["active"]]
     else:
         ids = [pk for pk in policy.subordinate_ids(actor) if pk in people]
@@ -99,11 +101,11 @@ PICK_LIMIT = 20
 
 def member_matches(actor: Membership, text: str, *, limit: int = PICK_LIMIT) -> list[tuple[str, str, str]]:
     """(id, name, email) of the people whose records the actor may filter by or hand records to
-    (owner_choices' rule: every active member for admins and managers, else their team), whose
+    (owner_choices' rule: every active member for whoever may hand records over, else their team), whose
     name contains each word of `text` or whose email starts with it; by name, at most `limit`.
     What a people picker shows: a page never renders the whole team."""
     qs = Membership.objects.for_tenant(actor.tenant).filter(is_active=True)
-    if actor.role not in (Role.ADMIN, Role.MANAGER):
+    if not policy.can(actor, "transfer_records"):
         qs = qs.filter(id__in=policy.subordinate_ids(actor))
     text = (text or "").replace("\x00", "").strip()[:100]
     if text:
@@ -154,13 +156,43 @@ def country_choices() -> list[tuple[str, str]]:
     return _COUNTRIES[language]
 
 
+def visible_filters(actor, definition: ListDefinition) -> list:
+    """The built-in filters the actor may use: none on a field hidden from them (a filter on a
+    hidden value is a way to learn it); their URL parameters are then simply not read."""
+    return [f for f in definition.filters if registry.filter_visible(actor, definition, f)]
+
+
+def visible_specs(actor, definition: ListDefinition, specs: list) -> list:
+    """The custom fields the actor may see: the others have no column, no filter, no condition."""
+    gone = registry.hidden_fields(actor, definition)
+    return [s for s in specs if f"cf_{s.name}" not in gone] if gone else list(specs)
+
+
+def hidden_params(actor, definition: ListDefinition, params) -> list[str]:
+    """The names among `params` that filter by a field hidden from the actor (a built-in filter's
+    parameter, or `cf_<name>[__op]` of a hidden custom field). Pages ignore them; the API says so."""
+    gone = registry.hidden_fields(actor, definition)
+    if not gone:
+        return []
+    names = {}
+    for f in definition.filters:
+        for name in ((f"{f.key}__gte", f"{f.key}__lte") if f.kind == "range" else (f.key,)):
+            names[name] = f.field_name
+    out = []
+    for key in params.keys():
+        base = key.split("__")[0] if key.startswith("cf_") else None
+        if (base is not None and base in gone) or (key in names and names[key] in gone):
+            out.append(key)
+    return out
+
+
 def filter_form(definition: ListDefinition, actor: Membership, data, ctx: dict) -> forms.Form:
     """A Django form with one field per built-in filter (two for a date range), bound to `data`."""
     fields: dict[str, forms.Field] = {}
     # choices are set on the bound form's own fields below: Django deep-copies a form's fields
     # on every instantiation, which for hundreds of members or countries costs milliseconds
     late_choices: dict[str, list] = {}
-    for f in definition.filters:
+    for f in visible_filters(actor, definition):
         if f.kind == "choice":
             choices = f.choices(actor, ctx) if callable(f.choices) else list(f.choices)
             fields[f.key] = forms.ChoiceField(label=f.label, required=False)
@@ -176,8 +208,10 @@ def filter_form(definition: ListDefinition, actor: Membership, data, ctx: dict) 
             fields[f"{f.key}__lte"] = forms.DateField(label=f"{f.label} to", required=False,
                                                       widget=forms.DateInput(attrs={"type": "date"}))
         else:  # text, tag
+            # a placeholder may depend on what the actor sees ("Name or domain" / "Name")
+            placeholder = f.placeholder(actor) if callable(f.placeholder) else f.placeholder
             fields[f.key] = forms.CharField(label=f.label, required=False, max_length=200,
-                                            widget=forms.TextInput(attrs={"placeholder": f.placeholder}))
+                                            widget=forms.TextInput(attrs={"placeholder": placeholder}))
     form_class = type("ListFilterForm", (forms.Form,), fields)
     form = form_class(data, auto_id="filter_%s")
     for name, choices in late_choices.items():
@@ -273,7 +307,7 @@ def custom_columns(specs: list) -> list[Column]:
         return html
 
     return [Column(key=f"cf_{s.name}", label=s.label, value=value_of(s), html=html_of(s), fields=("custom",),
-                   numeric=s.type in (FieldType.NUMBER, FieldType.CURRENCY), field_name=f"custom.{s.name}",
+                   numeric=s.type in (FieldType.NUMBER, FieldType.CURRENCY), field_name=f"cf_{s.name}",
                    custom=True) for s in specs]
 
 
@@ -317,6 +351,8 @@ def resolve(actor: Membership, definition: ListDefinition, params, *, session_co
             params = merged
     specs = specs if specs is not None else (
         customfields.specs(actor.tenant_id, definition.custom_object) if definition.custom_object else [])
+    # hidden custom fields: no column, no filter input, and their cf_ parameters are ignored
+    specs = visible_specs(actor, definition, specs)
     people = people if people is not None else members(actor)
     # names by the id as text: export rows carry ids as text (crm/lists/exports.py), pages as UUIDs
     ctx = {"members": people, "member_names": {str(pk): p["name"] for pk, p in people.items()}, "actor": actor}
@@ -338,7 +374,8 @@ def resolve(actor: Membership, definition: ListDefinition, params, *, session_co
             kept[name] = values[:1]
     for condition in conditions:
         kept[condition.param] = [v for v in params.getlist(condition.param) if v]
-    sort = definition.sort(params.get("sort") or (view.sort if view else ""))
+    # a sort on a hidden field is not offered and not applied: the first sort the actor may use
+    sort = registry.sort_for(actor, definition, params.get("sort") or (view.sort if view else ""))
     # an explicit choice (API, export job) > the person's own arrangement of this view > the
     # view's columns > the person's choice for the list > the defaults
     if columns is not None:
@@ -357,7 +394,7 @@ def rows_queryset(state: ListState) -> QuerySet:
     definition, actor = state.definition, state.actor
     qs = definition.queryset(actor)
     clean = state.form.cleaned_data if hasattr(state.form, "cleaned_data") else {}
-    for f in definition.filters:
+    for f in visible_filters(actor, definition):
         if f.kind == "range":
             gte, lte = clean.get(f"{f.key}__gte"), clean.get(f"{f.key}__lte")
             if (gte or lte) and f"{f.key}__gte" not in state.errors and f"{f.key}__lte" not in state.errors:

@@ -54,7 +54,7 @@ def run_export(*, tenant_id: str, job_id: str) -> int:
         return 0
     definition = registry.get(job.object)
     state = selectors.resolve(actor, definition, job.params, columns=job.columns or None)
-    state.sort = definition.sort(job.sort)
+    state.sort = registry.sort_for(actor, definition, job.sort)  # never a hidden field's order
     name = f"{tenant_id}/{job.pk}.{job.format}"
     store = exports.storage()
     path = store.path(name)

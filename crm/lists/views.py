@@ -79,7 +79,7 @@ def list_page(request, key: str, template: str, extra: dict | None = None):
     # one page that is both first and last: its rows are the exact count, no query needed
     count = paging.Count(len(page.rows), False) if page.first and page.last else count_of(state, qs)
     base = state.query()
-    allowed = [a for a in definition.bulk_actions if a.allowed(actor)]
+    allowed = registry.actions_for(actor, definition)
     views = selectors.views_for(actor=actor, object_key=definition.key)
     shown = {c.key for c in state.columns}
     menu = [*state.columns, *[c for c in selectors.all_columns(definition, state.specs)
@@ -109,7 +109,7 @@ def list_page(request, key: str, template: str, extra: dict | None = None):
         "query": urlencode(state.query(), doseq=True),
         "filter_query": urlencode(state.params, doseq=True),
         "sorts": [{"sort": s, "url": _qs({**base, "sort": [s.key]}), "active": s.key == state.sort.key}
-                  for s in definition.sorts],
+                  for s in definition.sorts if registry.sort_visible(actor, definition, s)],
         "column_sort_urls": {c.key: _qs({**base, "sort": [c.sort]}) for c in state.columns if c.sort},
         "first_url": _qs(base) if not page.first else None,
         "prev_url": _qs({**base, "before": [page.prev_cursor]}) if page.prev_cursor else None,
@@ -342,7 +342,7 @@ def pick(request, key, filter_key):
     definition = _definition(key)
     actor = request.membership
     f = _picker_filter(definition, filter_key)
-    if f is None:
+    if f is None or not registry.filter_visible(actor, definition, f):
         raise Http404
     text = request.GET.get("q", "")[:100]
     if f.kind == "member":
@@ -358,7 +358,7 @@ def bulk_actions(request, key):
     """The bulk action controls of a list (htmx, fetched when the first row is ticked)."""
     definition = _definition(key)
     actor = request.membership
-    allowed = [a for a in definition.bulk_actions if a.allowed(actor)]
+    allowed = registry.actions_for(actor, definition)
     if not allowed:
         raise Http404
     owner = next((f for f in definition.filters if f.kind == "member"), None)
@@ -387,6 +387,10 @@ def bulk(request, key):
     back = _back(request, definition)
     if action not in allowed:
         raise Http404
+    blocked = registry.action_blocked(actor, definition, allowed[action])
+    if blocked:  # field-level security: say why, change nothing
+        messages.error(request, blocked)
+        return redirect(back)
     ids = request.POST.getlist("ids")
     if not ids:
         messages.error(request, f"Select the {definition.label.lower()} first (tick their boxes, or press x on a row).")

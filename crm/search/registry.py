@@ -29,7 +29,7 @@ class SearchType:
     key: str  # the group's key in results and in the API ("accounts")
     label: str  # the group's heading ("Accounts")
     icon: str  # a name from templates/components/icon.html
-    function: str  # crm_search_<table>(query text, max_rows integer) -> (id uuid, score real)
+    function: str  # crm_search_<table>(query text, max_rows integer[, hide text[]]) -> (id uuid, score real)
     model: type
     title: Callable  # (obj) -> str
     subtitle: Callable = lambda obj: ""  # (obj) -> str: a second line; only fields the actor may see
@@ -38,6 +38,12 @@ class SearchType:
     owner_field: str = "owner"  # passed to visible()
     order: int = 100
     serialize: Callable | None = None  # (obj) -> dict for the API; default: id, title, subtitle, url
+    # field-level security (crm.access.fields): the object's key in crm.access.registry, and the
+    # fields the function matches on besides the name. A searcher's hidden fields among `matches`
+    # are passed to the function as its third argument `hide` (it then skips those branches), and
+    # every hidden field among `fields` is blanked on the loaded rows before title/subtitle/serialize.
+    secured: str = ""
+    matches: Sequence[str] = ()
     extra: dict = field(default_factory=dict, compare=False)
 
     def url_for(self, obj) -> str | None:

@@ -23,6 +23,7 @@ register(SearchType(
     fields=("id", "tenant_id", "owner_id", "name", "domain", "industry", "billing_city"),
     url_names=("accounts:detail", "account_detail"),
     title=lambda a: a.name, subtitle=_account_subtitle,
+    secured="accounts", matches=("domain",),
 ))
 
 register(SearchType(
@@ -31,4 +32,5 @@ register(SearchType(
     fields=("id", "tenant_id", "owner_id", "first_name", "last_name", "title", "email"),
     url_names=("contacts:detail", "contact_detail"),
     title=lambda c: c.full_name, subtitle=_contact_subtitle,
+    secured="contacts", matches=("email", "phone", "first_name"),
 ))

@@ -3,7 +3,7 @@
 (Team, Security log and API tokens are registered by crm.web.nav itself; two-factor
 authentication and the password are in the user menu of base.html.)"""
 
-from crm.web.nav import NavEntry, register
+from crm.web.nav import EVERYONE, NavEntry, register
 
-register(NavEntry("Company settings", "company_security", "settings", roles=frozenset({"admin"}),
-                  section="Admin", order=920))
+register(NavEntry("Company settings", "company_security", "settings", roles=EVERYONE,
+                  section="Admin", order=920, permissions=("administer",)))

@@ -103,19 +103,37 @@ def apply_composite_fks(model, cursor) -> None:
         )
 
 
+def _declared_fk_index(model, field) -> str | None:
+    """A declared index that starts with (tenant, field) already serves every lookup and foreign
+    key check on the pair: the owner's lists index (tenant, owner, name_key, id) answers "rows of
+    this owner" as well as a two-column index would."""
+    for index in model._meta.indexes:
+        if index.condition is None and [f.lstrip("-") for f in index.fields[:2]] == ["tenant", field.name]:
+            return index.name
+    return None
+
+
 def tenant_fk_index_name(model, field) -> str:
-    return f"{model._meta.db_table}_{field.column}_tidx"[:63]
+    """The index that serves `(tenant_id, <fk column>)`: a declared one that starts with the pair,
+    otherwise the one apply_fk_indexes makes."""
+    return _declared_fk_index(model, field) or f"{model._meta.db_table}_{field.column}_tidx"[:63]
 
 
 def apply_fk_indexes(model, cursor) -> None:
-    """`(tenant_id, <fk column>)` for every foreign key of a tenant table (see models.py)."""
+    """`(tenant_id, <fk column>)` for every foreign key of a tenant table (see models.py), unless a
+    declared index already starts with the pair. A redundant copy is dropped: every index is
+    written on every insert and on every update of its columns, and an ownership transfer rewrites
+    owner_id on tens of thousands of rows (bench/RESULTS.md, "Ownership transfer")."""
     table = model._meta.db_table
     for field in model._meta.concrete_fields:
         if not field.is_relation or field.name == "tenant":
             continue
-        name = tenant_fk_index_name(model, field)
+        own = f"{table}_{field.column}_tidx"[:63]
+        if _declared_fk_index(model, field):
+            cursor.execute(f"DROP INDEX IF EXISTS {_q(own)}")
+            continue
         cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {_q(name)} ON {_q(table)} "
+            f"CREATE INDEX IF NOT EXISTS {_q(own)} ON {_q(table)} "
             f"({_q(_tenant_column(model))}, {_q(field.column)})"
         )
 

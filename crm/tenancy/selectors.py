@@ -61,7 +61,7 @@ class EventPage:
 
 
 def security_log(*, actor: Membership, kind: str = "", cursor: str = "", page_size: int = PAGE_SIZE) -> EventPage:
-    policy.require(actor, "administer")
+    policy.require(actor, "view_security_log")
     qs = SecurityEvent.objects.for_tenant(actor.tenant).select_related("user")
     qs = policy.visible(qs, actor)
     if kind:

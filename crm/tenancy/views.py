@@ -48,15 +48,23 @@ def member_required(view):
     return wrapped
 
 
-def admin_required(view):
-    @member_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not policy.can(request.membership, "administer"):
-            raise Http404
-        return view(request, *args, **kwargs)
+def permission_required(permission: str):
+    """A page behind an app permission (crm.access.policy: "administer", "customize",
+    "view_security_log"…); without it the page does not exist for the member (404)."""
+    def decorator(view):
+        @member_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not policy.can(request.membership, permission):
+                raise Http404
+            return view(request, *args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorator
+
+
+admin_required = permission_required("administer")
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -249,7 +257,7 @@ def company_security(request):
 # --- Security log -----------------------------------------------------------------------------
 
 
-@admin_required
+@permission_required("view_security_log")
 @require_http_methods(["GET"])
 def security_log(request):
     form = SecurityLogFilterForm(request.GET or None)

@@ -1,11 +1,16 @@
-"""The left navigation. Apps register their entries here (from their admin_setup.py) with the
-roles that see them; the shell renders what the current role may use."""
+"""The left navigation. Apps register their entries here (from their admin_setup.py). An entry
+names the kinds of member it is laid out for (`roles`: which section a page belongs in differs
+between an admin and a manager) and, for a page behind an app permission, the permissions that
+open it (`permissions`, any of them; crm.access.policy answers, so a permission set that grants
+"view security log" to a manager shows them the entry). The shell renders what the member may use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
+
+from crm.access import policy
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,7 @@ class NavEntry:
     roles: frozenset = field(default_factory=lambda: frozenset({"admin", "manager", "rep", "agent"}))
     section: str = "Work"
     order: int = 100
+    permissions: tuple = ()  # app permissions (crm.access.policy), any of them opens the entry
 
 
 _REGISTRY: list[NavEntry] = []
@@ -39,6 +45,8 @@ def navigation_for(membership, path: str | None = None) -> list[dict]:
     for entry in sorted(_REGISTRY, key=lambda e: (e.order, e.label)):
         if membership.role not in entry.roles:
             continue
+        if entry.permissions and not any(policy.can(membership, p) for p in entry.permissions):
+            continue
         try:
             url = reverse(entry.url_name)
         except NoReverseMatch:
@@ -50,6 +58,8 @@ def navigation_for(membership, path: str | None = None) -> list[dict]:
 
 
 register(NavEntry("Home", "home", "home", order=0))
-register(NavEntry("Team", "team", "users", roles=frozenset({"admin"}), section="Admin", order=900))
-register(NavEntry("Security log", "security_log", "shield", roles=frozenset({"admin"}), section="Admin", order=910))
+EVERYONE = frozenset({"admin", "manager", "rep", "agent"})
+register(NavEntry("Team", "team", "users", roles=EVERYONE, section="Admin", order=900, permissions=("administer",)))
+register(NavEntry("Security log", "security_log", "shield", roles=EVERYONE, section="Admin", order=910,
+                  permissions=("view_security_log",)))
 register(NavEntry("API tokens", "api_tokens", "key", section="Settings", order=950))

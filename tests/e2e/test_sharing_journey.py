@@ -3,6 +3,7 @@ asks who can see it; the colleague opens "Why can I see this?" and sees the shar
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,36 @@ def test_the_owner_shares_and_the_colleague_sees_why(page, sign_in, acme):
     expect(dialog).to_contain_text("Shared manually with this person")
     shot(page, "why")
     expect(page.get_by_role("button", name="Who can see this?")).to_have_count(0)
+
+
+def test_the_admin_puts_a_rep_on_an_account_team_and_the_rep_works_the_account(page, sign_in, acme):
+    """The issue's "Done when": an admin adds a team in the browser. Put on rep2's account team
+    with read/write, rep sees the account and its contacts (a team covers the children) and may
+    edit the account."""
+    from contacts.models import Contact
+
+    with tenant_context(acme.tenant):
+        account = Account.objects.create(tenant=acme.tenant, name="Initech", owner=acme.rep2)
+        Contact.objects.create(tenant=acme.tenant, last_name="Lumbergh", account=account, owner=acme.rep2)
+
+    sign_in("admin@acme.example")
+    page.goto(f"/accounts/{account.pk}/")
+    panel = page.get_by_role("region", name="Sharing")
+    expect(panel).to_contain_text("No team yet.")
+    team = panel.get_by_role("form", name="Add a team member")
+    team.get_by_label("Colleague").select_option(label="Acme Rep")
+    team.get_by_label("Team role").fill("Technical lead")
+    team.get_by_label("Access").select_option(label="Read/write")
+    team.get_by_role("button", name="Add to team").click()
+    expect(page.get_by_role("list", name="Account team")).to_contain_text("Acme Rep")
+    expect(page.get_by_role("list", name="Account team")).to_contain_text("Technical lead")
+    shot(page, "team")
+    page.context.clear_cookies()
+
+    sign_in("rep@acme.example")
+    page.goto("/accounts/")
+    page.get_by_role("link", name="Initech").click()
+    expect(page.get_by_role("heading", name="Initech")).to_be_visible()
+    expect(page.get_by_text("Lumbergh")).to_be_visible()
+    page.get_by_role("link", name="Edit").first.click()
+    expect(page.get_by_label(re.compile(r"^Name"))).to_have_value("Initech")

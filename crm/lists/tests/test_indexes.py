@@ -36,7 +36,7 @@ UNORDERED = [
     ("accounts", "updated__lte=2026-01-01", "account_updated_idx"),
     ("contacts", "created__lte=2026-01-01", "lists_contact_created_idx"),
     ("activities", "due__gte=2026-01-01&due__lte=2026-03-01", "lists_activity_due_idx"),
-    ("accounts", "tag=vip", ("accounttag_tag_idx", "accounts_accounttag_tag_id_tidx")),
+    ("accounts", "tag=vip", ("accounttag_tag_idx", "accounttag_tag_name_idx")),
     ("contacts", "account=Filler 0007", "account_name_key_idx"),
 ]
 
@@ -129,7 +129,7 @@ def test_every_filter_keeps_an_index_under_rls(acme, rows):
     # a rep's list: their own rows by an owner-leading index, however large the company
     try:
         assert_uses_one_of(page_query(acme, acme.rep, "accounts", ""),
-                           ("account_owner_name_idx", "accounts_account_owner_id_tidx"), acme.tenant)
+                           ("account_owner_name_idx",), acme.tenant)
     except AssertionError as exc:
         failures.append(f"rep: {exc}")
     # recently viewed: the latest of the person's own views

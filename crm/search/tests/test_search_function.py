@@ -73,12 +73,13 @@ def test_crm_search_is_nologin_bypassrls_and_reads_only_the_searched_columns():
 
 
 def test_the_application_role_cannot_call_a_search_function_for_another_tenant():
-    """The tenant is never a parameter: the signature is (query, max_rows)."""
+    """The tenant is never a parameter: the signature is (query, max_rows, hide) (hide: the fields
+    the searcher may not see, 0004)."""
     rows = fetch(
         "SELECT p.proname, pg_get_function_identity_arguments(p.oid) FROM pg_proc p WHERE p.proname = ANY(%s)",
         [FUNCTIONS],
     )
-    assert sorted(rows) == [(name, "query text, max_rows integer") for name in FUNCTIONS]
+    assert sorted(rows) == [(name, "query text, max_rows integer, hide text[]") for name in FUNCTIONS]
 
 
 # --- plans, as the function's owner sees them -----------------------------------------------------
@@ -100,6 +101,16 @@ BRANCHES = [
      " @@ 'jane:*'::tsquery",
      "contact_search_fts_idx"),
     ("contacts_contact", "a.tenant_id = %(t)s AND a.email = 'jane@acme.example'", "contact_email_idx"),
+    # the words branches without a hidden domain / address / first name (0004): the indexed
+    # condition, then a recheck of the rows it found
+    ("accounts_account",
+     "a.tenant_id = %(t)s AND to_tsvector('simple'::regconfig, a.name || ' ' || a.domain) @@ 'acme:*'::tsquery"
+     " AND to_tsvector('simple'::regconfig, a.name) @@ 'acme:*'::tsquery",
+     "account_search_fts_idx"),
+    ("contacts_contact",
+     "a.tenant_id = %(t)s AND to_tsvector('simple'::regconfig, a.first_name || ' ' || a.last_name || ' ' || a.email)"
+     " @@ 'jane:*'::tsquery AND to_tsvector('simple'::regconfig, '' || ' ' || a.last_name || ' ' || '') @@ 'jane:*'::tsquery",
+     "contact_search_fts_idx"),
     # secondary emails and phones (0002): exact lookups on their own indexes
     ("contacts_contactemail", "a.tenant_id = %(t)s AND a.email = 'jane@home.example'", "contactemail_email_idx"),
     ("contacts_contactphone", "a.tenant_id = %(t)s AND a.number = '+4930123456'", "contactphone_number_idx"),
