@@ -198,11 +198,14 @@ def test_the_due_reminder_probe_uses_the_reminder_index_under_rls(acme):
                           tenant=acme.tenant, allow_filter=True)
 
 
-@pytest.mark.parametrize("who", ["rep", "manager"])
-def test_a_persons_activity_list_collects_the_visible_ids_first_under_rls(acme, who):
+def test_a_reps_activity_list_finds_their_few_rows_through_the_visibility_indexes(acme):
     _fill(acme)
     with tenant_context(acme.tenant):
-        qs = selectors.activity_list(actor=getattr(acme, who))
+        # the rep keeps 60 of the 3,000: few of many (the manager, who sees all of it, may walk
+        # the time index: for them it is the right plan)
+        keep = list(Activity.objects.filter(owner=acme.rep).order_by("id").values_list("id", flat=True)[:60])
+        Activity.objects.filter(owner=acme.rep).exclude(id__in=keep).update(owner=acme.rep2)
+        qs = selectors.activity_list(actor=acme.rep)
         first = list(qs[:26])
         deeper = qs.filter(keyset_after(("occurred_at", "id"), (first[-1].occurred_at, first[-1].id), descending=True))
         for query in (qs[:26], deeper[:26]):

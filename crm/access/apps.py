@@ -7,10 +7,14 @@ class AccessConfig(AppConfig):
     verbose_name = "Access: profiles, roles, sharing"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from accounts.panels import AccountPanel, register_panel
         from crm.web.nav import EVERYONE, NavEntry, register
 
-        from . import signals, tasks  # noqa: F401  signals: every member gets a profile; tasks: for the worker
+        from . import maintenance, signals, tasks  # noqa: F401  signals: every member gets a profile; tasks: for the worker
+
+        post_migrate.connect(maintenance.install_triggers, dispatch_uid="crm.access.install_triggers")
 
         register(NavEntry("Access", "access_roles", "shield", roles=EVERYONE, section="Admin", order=925,
                           permissions=("manage_sharing", "administer")))

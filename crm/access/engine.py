@@ -16,12 +16,14 @@ A member's access to a record is the highest level any of these paths grants (`L
 Then the object rights decide what the level may be used for: read needs `can_read`, edit
 `can_edit`, delete `can_delete` (each on top of the level), create `can_create`.
 
-Lists are `id = ANY(ARRAY(SELECT id … owner = ANY(owners) UNION ALL SELECT record_id FROM share …
-UNION ALL <children of visible parents>))` when the member reaches at most NARROW records: the ids
-are collected through indexes first, then fetched by key, sorted and paged (the rep who sees 0.1 %
-of a million accounts never walks the name index hunting for visible rows). Beyond NARROW the
-same subquery is an `id IN (…)` filter on a walk of the list's sort index. `owners` is a short array of membership ids (oneself, the subordinates, the
-owner-rule sources), never an array of record ids.
+Lists are `owner_id IN (owners) OR id = ANY(ARRAY(SELECT record_id FROM share … UNION ALL
+<children of visible parents>))` when the member reaches at most NARROW records: PostgreSQL ORs a
+bitmap of the owner index with the ids the InitPlan collected, reads the few heap pages in physical
+order, sorts and pages (the rep who sees 0.13 % of a million accounts: 1.3 ms of SQL, and never a
+walk of the name index hunting for visible rows; fetching the same 1,265 rows one key at a time
+took 4.5 ms). Beyond NARROW the shares and parents are an `(id IN (…)) IS TRUE` filter on a walk
+of the list's sort index. `owners` is a short array of membership ids (oneself, the subordinates,
+the owner-rule sources), never an array of record ids.
 
 Per request, an actor's AccessContext costs a few small queries (rights, groups, owners), cached
 on the Membership instance.
@@ -289,13 +291,13 @@ def visible(qs: QuerySet, actor, action: str = "read") -> QuerySet:
     if reaches_all(ctx, entry.key, level):
         return qs
     sql, params = ids_sql(ctx, entry.key, level)
+    owned = Q(**{f"{entry.owner_field}_id__in": ctx.owners(entry.key, level)})
+    rest_sql, rest_params = ids_sql(ctx, entry.key, level, with_owners=False)
     if is_narrow(ctx, entry.key, level, sql, params):
-        return qs.filter(pk__visible_in=RawSQL(f"ARRAY({sql})", params))
+        return qs.filter(owned | Q(pk__visible_in=RawSQL(f"ARRAY({rest_sql})", rest_params)))
     # wide: the owner is tested on the row itself (a short constant array, hashed by PostgreSQL),
     # the rest (shares, parents) as one hashed set
-    rest_sql, rest_params = ids_sql(ctx, entry.key, level, with_owners=False)
-    return qs.filter(Q(**{f"{entry.owner_field}_id__in": ctx.owners(entry.key, level)})
-                     | Q(pk__visible_filter=RawSQL(rest_sql, rest_params)))
+    return qs.filter(owned | Q(pk__visible_filter=RawSQL(rest_sql, rest_params)))
 
 
 # Up to this many visible records, a list collects their ids first and fetches them by key (the

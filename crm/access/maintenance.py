@@ -202,16 +202,89 @@ def drop_rule(rule: SharingRule) -> None:
     _execute("DELETE FROM access_share WHERE tenant_id = %s AND cause_id = %s", [rule.tenant_id, rule.pk])
 
 
-def records_changed(key: str, ids, tenant_id) -> None:
-    """Records of `key` were created or changed (fields a criteria rule may test): re-evaluate the
-    tenant's active criteria rules for exactly those ids. Called by every write path (services,
-    imports, merges, bulk actions)."""
-    ids = list(ids)
-    if not ids:
+def compile_rule(rule: SharingRule) -> None:
+    """Set the rule's `match_sql` and `changed_sql` from its criteria (before it is saved). Values
+    are bound by the driver (mogrify), never pasted: the text is as safe as the ORM's query."""
+    if rule.kind != SharingRule.Kind.CRITERIA or not rule.criteria:
+        rule.match_sql = rule.changed_sql = ""
         return
-    for rule in SharingRule.objects.filter(tenant_id=tenant_id, object=key, kind=SharingRule.Kind.CRITERIA,
-                                           status=SharingRule.Status.ACTIVE):
-        apply_rule(rule, ids)
+    from .criteria import fields_of
+
+    sql, params = criteria_queryset(rule).query.sql_with_params()
+    with connection.cursor() as cursor:
+        rule.match_sql = cursor.mogrify(sql, params).decode()
+    fields = fields_of(registry.get(rule.object))
+    columns = sorted({fields[c["field"]].column for c in rule.criteria})
+    rule.changed_sql = " OR ".join(f'o."{c}" IS DISTINCT FROM n."{c}"' for c in columns)
+
+
+# Every write of a registered object's table, whatever path made it (a service, a bulk action, an
+# import's INSERT … SELECT, a merge, raw SQL), re-evaluates the tenant's active criteria rules for
+# exactly the rows it wrote, in the same statement: an insert for every new row, an update only for
+# the rows where a column the rule tests changed (a transfer that rewrites owner_id re-evaluates
+# no rule that does not test the owner). Statement-level, with transition tables, like the history
+# triggers: one pass per rule per statement, never per row. Under row-level security the loop sees
+# the current tenant's rules only.
+TRIGGER_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION access_criteria_refresh() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    r record;
+    ids uuid[];
+BEGIN
+    FOR r IN SELECT s.id, s.tenant_id, s.target_group_id, s.access, s.match_sql, s.changed_sql
+             FROM access_sharingrule s
+             WHERE s.object = TG_ARGV[0] AND s.kind = 'criteria' AND s.status = 'active' AND s.match_sql <> ''
+    LOOP
+        IF TG_OP = 'INSERT' THEN
+            SELECT array_agg(n.id) INTO ids FROM new_rows n WHERE n.tenant_id = r.tenant_id;
+        ELSE
+            EXECUTE format('SELECT array_agg(n.id) FROM new_rows n JOIN old_rows o ON o.id = n.id '
+                           'WHERE n.tenant_id = $1 AND (%s)', r.changed_sql) INTO ids USING r.tenant_id;
+        END IF;
+        CONTINUE WHEN ids IS NULL;
+        DELETE FROM access_share WHERE tenant_id = r.tenant_id AND cause_id = r.id AND record_id = ANY(ids);
+        EXECUTE format('INSERT INTO access_share (id, tenant_id, created_at, updated_at, object, record_id, '
+                       'grantee, grantee_is_group, access, cause, cause_id, created_by_id) '
+                       'SELECT {UUID7_SQL.replace("'", "''")}, $1, now(), now(), $2, m.id, $3, true, $4, ''{Cause.RULE}'', $5, NULL '
+                       'FROM (%s) m WHERE m.id = ANY($6)', r.match_sql)
+            USING r.tenant_id, TG_ARGV[0], r.target_group_id, r.access, r.id, ids;
+    END LOOP;
+    RETURN NULL;
+END
+$fn$
+"""
+
+
+def install_triggers(sender=None, **kwargs) -> None:
+    """post_migrate: the function, a trigger pair on every registered object's table, and the
+    compiled SQL of rules saved before rules carried it. Runs as the owner (as rls.apply_all)."""
+    from django.conf import settings
+
+    from crm.tenancy.context import tenant_context
+
+    if sender is not None and sender.label != "access":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        if cursor.fetchone()[0] == settings.DATABASE_APP_ROLE:
+            return
+        cursor.execute(TRIGGER_FUNCTION)
+        for entry in registry.objects():
+            table, key = entry.model._meta.db_table, entry.key
+            cursor.execute(f'CREATE OR REPLACE TRIGGER access_criteria_insert AFTER INSERT ON "{table}" '
+                           f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                           f"EXECUTE FUNCTION access_criteria_refresh('{key}')")
+            cursor.execute(f'CREATE OR REPLACE TRIGGER access_criteria_update AFTER UPDATE ON "{table}" '
+                           f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+                           f"EXECUTE FUNCTION access_criteria_refresh('{key}')")
+    from crm.tenancy.models import Tenant
+
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            for rule in SharingRule.objects.filter(tenant=tenant, kind=SharingRule.Kind.CRITERIA, match_sql=""):
+                compile_rule(rule)
+                rule.save(update_fields=["match_sql", "changed_sql"])
+                apply_rule(rule)
 
 
 def records_deleted(key: str, ids, tenant_id) -> None:

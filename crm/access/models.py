@@ -288,6 +288,12 @@ class SharingRule(TenantModel):
     access = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.READ)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     progress = models.PositiveSmallIntegerField(default=100)
+    # the criteria compiled to SQL when the rule is saved (maintenance.compile_rule), for the
+    # database trigger that keeps its share rows current on every write of the object's table:
+    # `match_sql` selects the ids that match, `changed_sql` tells (old row o, new row n) whether
+    # a column the criteria test changed
+    match_sql = models.TextField(blank=True, default="")
+    changed_sql = models.TextField(blank=True, default="")
 
     class Meta(TenantModel.Meta):
         indexes = [models.Index(fields=["tenant", "object", "kind"], name="sharingrule_object_idx")]

@@ -363,6 +363,7 @@ def rule_save(*, actor: Membership, rule: SharingRule | None = None, object: str
         rule.progress = 100 if run_inline else 0
     else:
         rule.status, rule.progress = SharingRule.Status.ACTIVE, 100
+    maintenance.compile_rule(rule)
     rule.save()
     if kind == SharingRule.Kind.CRITERIA:
         if run_inline:
