@@ -29,17 +29,23 @@ class EraseForm(forms.Form):
     confirm = forms.BooleanField(label="I understand this cannot be undone.")
 
 
-def _delete_consequences(contact: Contact) -> dict:
-    """What deleting the contact takes with it (cascades) and what it leaves (set to no contact)."""
+def _delete_consequences(actor, contact: Contact) -> dict:
+    """What deleting the contact takes with it (cascades) and what it leaves (set to no contact).
+    Activities and reporting contacts are counted as the actor sees them (the engine): a count of
+    records one cannot see would tell that they exist."""
     tenant_id = contact.tenant_id
     return {
         "emails": len(contact.emails.all()),
         "phones": len(contact.phones.all()),
         "consents": len(contact.consents.all()),
         "relations": len(contact.account_relations.all()),
-        "activities": Activity.objects.for_tenant(tenant_id).filter(contact_id=contact.pk).count(),
-        "meetings": Attendee.objects.for_tenant(tenant_id).filter(contact_id=contact.pk).count(),
-        "reports": Contact.objects.for_tenant(tenant_id).filter(reports_to_id=contact.pk).count(),
+        "activities": access.visible(Activity.objects.for_tenant(tenant_id).filter(contact_id=contact.pk),
+                                     actor).count(),
+        "meetings": access.visible(Activity.objects.for_tenant(tenant_id).filter(id__in=list(
+            Attendee.objects.for_tenant(tenant_id).filter(contact_id=contact.pk).values_list("activity_id", flat=True))),
+            actor).count(),
+        "reports": access.visible(Contact.objects.for_tenant(tenant_id).filter(reports_to_id=contact.pk),
+                                  actor).count(),
     }
 
 
@@ -55,7 +61,7 @@ def contact_delete(request, pk):
         messages.success(request, f"{name} deleted.")
         return redirect("contact_list")
     return render(request, "contacts/contact_delete.html", {
-        "contact": contact, "goes": _delete_consequences(contact),
+        "contact": contact, "goes": _delete_consequences(request.membership, contact),
     })
 
 

@@ -161,6 +161,23 @@ def test_the_delete_page_says_what_goes_with_the_contact_and_deletes_it(client_a
         assert Activity.objects.for_tenant(acme.tenant).get(subject="Hello").contact_id is None
 
 
+def test_the_delete_page_counts_only_the_activities_the_deleter_can_see(client_as, acme):
+    """With private activities, a colleague's note about the rep's contact is not the rep's to see:
+    the page does not count it (a count would tell it exists)."""
+    from crm.access import services as access_services
+    from crm.access.models import Default
+
+    with tenant_context(acme.tenant):
+        access_services.org_default_set(actor=acme.admin, object="activities", access=Default.PRIVATE)
+        contact = services.contact_create(actor=acme.rep, last_name="Gone")
+        services.activity_log(actor=acme.rep, kind="call", subject="Mine", contact=contact)
+        Activity.objects.create(tenant=acme.tenant, owner=acme.rep2, kind="note", subject="Theirs", contact=contact,
+                                occurred_at=contact.created_at)
+    page = client_as(acme.rep).get(f"/contacts/{contact.pk}/delete/").content.decode()
+    assert "1 activity about them: kept" in page
+    assert "2 activities" in client_as(acme.admin).get(f"/contacts/{contact.pk}/delete/").content.decode()
+
+
 def test_a_rep_gets_404_on_the_delete_page_of_a_colleagues_contact_and_another_companys(client_as, acme, globex):
     theirs = ContactFactory(tenant=acme.tenant, owner=acme.rep2)
     assert client_as(acme.rep).get(f"/contacts/{theirs.pk}/delete/").status_code == 404

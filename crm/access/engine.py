@@ -161,9 +161,17 @@ def context(actor) -> AccessContext:
         return cached
     import json
     import uuid
+    from contextlib import nullcontext
+
+    from crm.tenancy.context import current_tenant, tenant_context
 
     ctx = AccessContext(actor=actor, tenant_id=actor.tenant_id)
-    with connection.cursor() as cursor:
+    # the configuration rows are tenant rows under RLS: read outside the actor's tenant they would
+    # be invisible and the actor would be cached with no rights at all (a validator built before
+    # its batches enter the tenant did exactly that); so they are always read in the actor's tenant
+    here = current_tenant()
+    scope = nullcontext() if here is not None and here.pk == actor.tenant_id else tenant_context(actor.tenant)
+    with scope, connection.cursor() as cursor:
         cursor.execute(CONTEXT_SQL, {"t": actor.tenant_id, "m": actor.pk})
         role_id, app_rows, object_rows, field_rows, groups, default_rows, subordinates, rule_rows = cursor.fetchone()
 

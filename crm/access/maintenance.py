@@ -183,6 +183,8 @@ def apply_rule(rule: SharingRule, ids=None) -> int:
     t = rule.tenant_id
     params: list = [t, rule.pk]
     where = ""
+    if ids is not None and not ids:
+        return 0
     if ids is not None:
         where = " AND record_id = ANY(%s::uuid[])"
         params.append(list(ids))
@@ -196,6 +198,41 @@ def apply_rule(rule: SharingRule, ids=None) -> int:
         f"SELECT {UUID7_SQL}, %s, now(), now(), %s, matched.id, %s, true, %s, %s, %s, NULL FROM ({sql}) matched",
         [t, rule.object, rule.target_group_id, rule.access, Cause.RULE, rule.pk, *select_params],
     )
+
+
+RULE_STEP = 50_000
+
+
+def rule_progress_key(rule_id) -> str:
+    return f"access:rule-progress:{rule_id}"
+
+
+def apply_rule_in_steps(rule: SharingRule, progress) -> int:
+    """apply_rule(rule) for a rule's job, in steps the admin can watch: the matching ids are read
+    once into a temporary table (one pass over the records), then their share rows are written
+    RULE_STEP at a time, calling `progress(percent)` after each; all in the caller's transaction,
+    so nothing of it is visible until the job commits."""
+    t = rule.tenant_id
+    _execute("DELETE FROM access_share WHERE tenant_id = %s AND cause_id = %s", [t, rule.pk])
+    sql, params = criteria_queryset(rule).query.sql_with_params()
+    _execute("DROP TABLE IF EXISTS access_rule_matches", [])
+    _execute(f"CREATE TEMPORARY TABLE access_rule_matches ON COMMIT DROP AS "
+             f"SELECT row_number() OVER () AS n, matched.id FROM ({sql}) matched", list(params))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM access_rule_matches")
+        total = cursor.fetchone()[0]
+    _execute("CREATE INDEX ON access_rule_matches (n)", [])
+    written = 0
+    for start in range(0, total, RULE_STEP):
+        written += _execute(
+            f"INSERT INTO access_share (id, tenant_id, created_at, updated_at, object, record_id, grantee, "
+            f"grantee_is_group, access, cause, cause_id, created_by_id) "
+            f"SELECT {UUID7_SQL}, %s, now(), now(), %s, m.id, %s, true, %s, %s, %s, NULL "
+            f"FROM access_rule_matches m WHERE m.n > %s AND m.n <= %s",
+            [t, rule.object, rule.target_group_id, rule.access, Cause.RULE, rule.pk, start, start + RULE_STEP],
+        )
+        progress(min(99, int(100 * (start + RULE_STEP) / total)))
+    return written
 
 
 def drop_rule(rule: SharingRule) -> None:
@@ -231,9 +268,9 @@ DECLARE
     r record;
     ids uuid[];
 BEGIN
-    FOR r IN SELECT s.id, s.tenant_id, s.target_group_id, s.access, s.match_sql, s.changed_sql
+    FOR r IN SELECT s.id, s.tenant_id, s.target_group_id, s.access, s.match_sql, s.changed_sql, s.status
              FROM access_sharingrule s
-             WHERE s.object = TG_ARGV[0] AND s.kind = 'criteria' AND s.status = 'active' AND s.match_sql <> ''
+             WHERE s.object = TG_ARGV[0] AND s.kind = 'criteria' AND s.match_sql <> ''
     LOOP
         IF TG_OP = 'INSERT' THEN
             SELECT array_agg(n.id) INTO ids FROM new_rows n WHERE n.tenant_id = r.tenant_id;
@@ -242,6 +279,12 @@ BEGIN
                            'WHERE n.tenant_id = $1 AND (%s)', r.changed_sql) INTO ids USING r.tenant_id;
         END IF;
         CONTINUE WHEN ids IS NULL;
+        IF r.status <> 'active' THEN
+            -- the rule's job is writing its rows from a snapshot: note the records for it instead
+            INSERT INTO access_rulebacklog (id, tenant_id, created_at, updated_at, rule_id, record_id)
+            SELECT {UUID7_SQL}, r.tenant_id, now(), now(), r.id, x FROM unnest(ids) AS x;
+            CONTINUE;
+        END IF;
         DELETE FROM access_share WHERE tenant_id = r.tenant_id AND cause_id = r.id AND record_id = ANY(ids);
         EXECUTE format('INSERT INTO access_share (id, tenant_id, created_at, updated_at, object, record_id, '
                        'grantee, grantee_is_group, access, cause, cause_id, created_by_id) '

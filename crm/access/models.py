@@ -305,6 +305,20 @@ class SharingRule(TenantModel):
 track()(SharingRule)
 
 
+class RuleBacklog(TenantModel):
+    """A record written while its criteria rule was `calculating`: the job that writes the rule's
+    rows reads them from a snapshot, so a record changed meanwhile may have been judged on its old
+    values. The table trigger notes the record here instead of sharing it; the job re-evaluates
+    the noted records while it holds off writers for that moment, then empties the backlog
+    (crm/access/tasks.py calculate_rule)."""
+
+    rule = models.ForeignKey(SharingRule, on_delete=models.CASCADE, related_name="+")
+    record_id = models.UUIDField()
+
+    class Meta(TenantModel.Meta):
+        indexes = [models.Index(fields=["tenant", "rule", "record_id"], name="rulebacklog_rule_idx")]
+
+
 class Cause(models.TextChoices):
     MANUAL = "manual", "Manual share"
     RULE = "rule", "Sharing rule"

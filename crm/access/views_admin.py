@@ -22,7 +22,7 @@ from crm.tenancy.models import Membership
 from crm.web.forms import apply_service_errors
 
 from . import criteria as criteria_rules
-from . import engine, registry, services
+from . import engine, maintenance, registry, services
 from . import fields as fls
 from .models import (
     FieldAccess,
@@ -583,8 +583,13 @@ def _rule_sections(tenant_id):
         rows = [{"rule": r, "whose": describe(r, labels, people), "target": labels.get(r.target_group_id, "—")}
                 for r in rules if r.object == entry.key]
         sections.append({"entry": entry, "rows": rows})
-    calculating = any(r.status == SharingRule.Status.CALCULATING for r in rules)
-    return sections, calculating, len(rules)
+    calculating = [r for r in rules if r.status == SharingRule.Status.CALCULATING]
+    if calculating:  # a running job's progress is in the cache until its one commit
+        from crm.tenancy.cache import tenant_cache
+
+        for r in calculating:
+            r.progress = tenant_cache.get(maintenance.rule_progress_key(r.pk), r.progress)
+    return sections, bool(calculating), len(rules)
 
 
 @_requires("manage_sharing")

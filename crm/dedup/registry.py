@@ -8,7 +8,7 @@ tickets, campaign memberships) move their rows to the master without editing thi
     register_relation("contacts", ForeignKeyMover("sales.OpportunityContact", "contact", "Opportunity roles",
                                                   unique_with=("opportunity",)))
 
-A mover has a `key`, a `label` (shown in the merge summary: "12 Activities"), `count(tenant_id=,
+A mover has a `key`, a `label` (shown in the merge summary: "12 Activities"), `count(tenant_id=, actor=,
 loser_ids=)` and `move(ctx)`. It must write through `ctx.journal` (crm/dedup/journal.py), so that
 undo can put every row back; `ForeignKeyMover` and `GenericMover` do. Rows whose move would break a
 unique constraint (the same tag on both accounts) are deleted through the journal instead: the
@@ -50,6 +50,19 @@ def _model(model):
     return apps.get_model(model) if isinstance(model, str) else model
 
 
+def as_seen(qs: models.QuerySet, actor) -> models.QuerySet:
+    """The rows as `actor` sees them where their model is under the access engine (activities,
+    contacts…): a merge preview counts what moves, and a count of records one cannot see would tell
+    that they exist. The merge itself moves every row; what the actor cannot see follows the
+    surviving record unseen. Rows of the merged records themselves (emails, tags, consents) are
+    counted whole."""
+    from crm.access import policy, registry
+
+    if actor is None or registry.for_model(qs.model) is None:
+        return qs
+    return policy.visible(qs, actor)
+
+
 class ForeignKeyMover:
     """Rows whose foreign key `field` points at a loser point at the master instead.
 
@@ -83,8 +96,8 @@ class ForeignKeyMover:
     def model_of_field_target(self) -> str:
         return self.model._meta.get_field(self.field).related_model._meta.label_lower
 
-    def count(self, *, tenant_id, loser_ids, master_id=None) -> int:
-        return self.rows(tenant_id=tenant_id, loser_ids=loser_ids, master_id=master_id).count()
+    def count(self, *, tenant_id, loser_ids, master_id=None, actor=None) -> int:
+        return as_seen(self.rows(tenant_id=tenant_id, loser_ids=loser_ids, master_id=master_id), actor).count()
 
     def move(self, ctx: MoveContext) -> int:
         qs = self.rows(tenant_id=ctx.tenant_id, loser_ids=ctx.loser_ids, master_id=ctx.master.pk)
@@ -128,8 +141,8 @@ class GenericMover:
         return self.model.objects.filter(tenant_id=tenant_id, **{self.type_field: self.type_value,
                                                                  f"{self.id_field}__in": list(loser_ids)})
 
-    def count(self, *, tenant_id, loser_ids, master_id=None) -> int:
-        return self.rows(tenant_id=tenant_id, loser_ids=loser_ids).count()
+    def count(self, *, tenant_id, loser_ids, master_id=None, actor=None) -> int:
+        return as_seen(self.rows(tenant_id=tenant_id, loser_ids=loser_ids), actor).count()
 
     def move(self, ctx: MoveContext) -> int:
         return ctx.journal.update(self.rows(tenant_id=ctx.tenant_id, loser_ids=ctx.loser_ids),

@@ -34,7 +34,7 @@ class ConsentMover:
 
         return Consent
 
-    def count(self, *, tenant_id, loser_ids, master_id=None) -> int:
+    def count(self, *, tenant_id, loser_ids, master_id=None, actor=None) -> int:
         return self.model.objects.filter(tenant_id=tenant_id, contact_id__in=list(loser_ids)).count()
 
     def move(self, ctx: MoveContext) -> int:

@@ -210,7 +210,7 @@ def merge_preview(*, actor: Membership, object_label: str, ids, master_id=None, 
         rows.append(_field_row(name, labels[key], records, raw, shown, master, choices, locked=name in read_only))
     relations = []
     for mover in relations_for(object_label):
-        counts = [mover.count(tenant_id=actor.tenant_id, loser_ids=[r.pk]) if r.pk != master.pk else None
+        counts = [mover.count(tenant_id=actor.tenant_id, loser_ids=[r.pk], actor=actor) if r.pk != master.pk else None
                   for r in records]
         moves = sum(c for c in counts if c)
         if moves or any(c for c in counts if c):

@@ -344,7 +344,6 @@ class Validator:
                     default = None
             self._spec_defaults.append((spec, self.column_of.get(key, spec.label), default))
         self._owners = None
-        self._editable_owner_ids = None
         self.now = timezone.now().isoformat()
 
     # parsers chosen once per column
@@ -380,13 +379,15 @@ class Validator:
             self._owners = {email.lower(): (pk, anyone or pk in team) for pk, email in members}
         return self._owners
 
-    def editable_owner_ids(self) -> set | None:
-        """Owners whose records the actor may edit (None: all, for admins)."""
-        if policy.sees_all(self.actor):
-            return None
-        if self._editable_owner_ids is None:
-            self._editable_owner_ids = set(policy.subordinate_ids(self.actor))
-        return self._editable_owner_ids
+    def editable_ids(self, ids) -> set:
+        """Of these records (which the actor sees), the ones they may edit: the visibility
+        engine's answer for "edit" (ownership, the hierarchy, read/write shares, rules and teams,
+        modify all), by key."""
+        ids = list(ids)
+        if not ids:
+            return set()
+        qs = self.importer.model.objects.for_tenant(self.tenant_id).filter(id__in=ids)
+        return set(policy.visible(qs, self.actor, "edit").values_list("id", flat=True))
 
     # --- phase 1: cells ---------------------------------------------------------------------
 
@@ -594,16 +595,15 @@ class Validator:
         if not candidates:
             return
         found = self._matches({(kind, value) for r in candidates for kind, value in r.match})
-        editable = self.editable_owner_ids()
+        editable = self.editable_ids(found.values()) if self.duplicates == DuplicatePolicy.UPDATE else set()
         for row in candidates:
-            hit = next((found[k] for k in row.match if k in found), None)
-            if hit is None:
+            record_id = next((found[k] for k in row.match if k in found), None)
+            if record_id is None:
                 continue
-            record_id, owner_id = hit
             if self.duplicates == DuplicatePolicy.SKIP:
                 row.action, row.record_id = "skip", record_id
             elif self.duplicates == DuplicatePolicy.UPDATE:
-                if editable is not None and owner_id not in editable:
+                if record_id not in editable:
                     kind = row.match[0][0]
                     label = self.column_of.get("email" if kind == "email" else ("website" if kind == "domain" else "name"))
                     row.errors.append((label, f"A {self.importer.singular} with this "
@@ -613,47 +613,36 @@ class Validator:
                     row.action, row.record_id = "update", record_id
 
     def _matches(self, keys: set) -> dict:
-        """(kind, value) -> (record id, owner id) of the existing record the actor can see, oldest
-        first.
+        """(kind, value) -> id of the existing record the actor can see, oldest first.
 
-        Only records the actor can see (policy.visible's rule: admins all, others their own and
-        their team's) count as duplicates. A record they cannot see is treated as no match, so
-        the row creates a new record, whatever the duplicate policy: skipping it, updating it or
-        refusing the row ("belongs to someone else") would each tell them that a colleague's
-        private contact with this email exists, which nothing else lets them learn — creating a
-        contact by hand does not refuse an email that exists (no uniqueness on emails or
-        domains), and neither does this. The cost: a second record beside the hidden one, which
-        the duplicate scan (crm.dedup) shows to whoever sees both. A visible record the actor may
-        not edit (not possible under today's policy, where read and edit are the same owners) is
-        still refused in "update" mode: that reveals nothing they could not see."""
+        Only records the actor can see (the visibility engine, as every list) count as
+        duplicates. A record they cannot see is treated as no match, so the row creates a new
+        record, whatever the duplicate policy: skipping it, updating it or refusing the row
+        ("belongs to someone else") would each tell them that a colleague's private contact with
+        this email exists, which nothing else lets them learn — creating a contact by hand does
+        not refuse an email that exists (no uniqueness on emails or domains), and neither does
+        this. The cost: a second record beside the hidden one, which the duplicate scan
+        (crm.dedup) shows to whoever sees both. A record they see but may not edit (a read-only
+        share, a public read-only default) is refused in "update" mode: that reveals nothing
+        they could not see."""
         found: dict = {}
-        owner_ids = None if policy.sees_all(self.actor) else [str(pk) for pk in policy.subordinate_ids(self.actor)]
         if self.importer.match == "email":
-            from django.db import connection
+            from contacts.models import Contact, ContactEmail
 
-            # one array parameter, `= ANY`: leakproof on text, an index scan of (tenant_id, email);
-            # the owners (policy.visible's rule, in SQL) filter the few rows it finds
+            # `email IN (…)`: leakproof on text, an index scan of (tenant_id, email); the engine's
+            # condition then checks the few rows it finds
             emails = [v for _, v in keys]
-            visible = "" if owner_ids is None else " AND owner_id = ANY(%s::uuid[])"
-            extra = [] if owner_ids is None else [owner_ids]
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT email, id, owner_id FROM contacts_contact WHERE tenant_id = %s "
-                    f"AND email = ANY(%s::text[]){visible} ORDER BY id", [self.tenant_id, emails, *extra])
-                rows = cursor.fetchall()
-                # other (non-primary) addresses: two index lookups rather than a join the planner
-                # may misjudge on a freshly loaded tenant
-                cursor.execute("SELECT email, contact_id FROM contacts_contactemail WHERE tenant_id = %s "
-                               "AND email = ANY(%s::text[]) ORDER BY contact_id", [self.tenant_id, emails])
-                secondary = cursor.fetchall()
-                if secondary:
-                    cursor.execute("SELECT id, owner_id FROM contacts_contact WHERE tenant_id = %s "
-                                   f"AND id = ANY(%s::uuid[]){visible}",
-                                   [self.tenant_id, [str(pk) for _, pk in secondary], *extra])
-                    owners = dict(cursor.fetchall())
-                    rows += [(email, pk, owners[pk]) for email, pk in secondary if pk in owners]
-            for email, pk, owner_id in rows:
-                found.setdefault(("email", email), (pk, owner_id))
+            contacts = policy.visible(Contact.objects.for_tenant(self.tenant_id), self.actor, "read")
+            rows = list(contacts.filter(email__in=emails).order_by("id").values_list("email", "id"))
+            # other (non-primary) addresses: two index lookups rather than a join the planner
+            # may misjudge on a freshly loaded tenant
+            secondary = list(ContactEmail.objects.for_tenant(self.tenant_id).filter(email__in=emails)
+                             .order_by("contact_id").values_list("email", "contact_id"))
+            if secondary:
+                seen = set(contacts.filter(id__in=[pk for _, pk in secondary]).values_list("id", flat=True))
+                rows += [(email, pk) for email, pk in secondary if pk in seen]
+            for email, pk in rows:
+                found.setdefault(("email", email), pk)
         else:
             from accounts.models import Account
 
@@ -661,10 +650,10 @@ class Validator:
             names = [v for k, v in keys if k == "name"]
             qs = policy.visible(Account.objects.for_tenant(self.tenant_id), self.actor, "read")
             qs = qs.filter(Q(domain__in=domains) | Q(name_key__in=names))
-            for pk, domain, name_key, owner_id in qs.order_by("id").values_list("id", "domain", "name_key", "owner_id"):
+            for pk, domain, name_key in qs.order_by("id").values_list("id", "domain", "name_key"):
                 if domain:
-                    found.setdefault(("domain", domain), (pk, owner_id))
-                found.setdefault(("name", name_key), (pk, owner_id))
+                    found.setdefault(("domain", domain), pk)
+                found.setdefault(("name", name_key), pk)
         return found
 
     # --- the whole file ---------------------------------------------------------------------

@@ -196,15 +196,17 @@ def _move(cursor, importer, table, tenant, actor, typed, mapped, has_created_by,
         if has_modified_by:
             sets.append("modified_by_id = %s")
             params.insert(0, actor_id)
-        owner_condition = ""
         from crm.access import policy
 
-        if not policy.sees_all(actor):  # checked per row already; the database checks it again
-            owner_condition = " AND c.owner_id = ANY(%s::uuid[])"
-            params.append([str(pk) for pk in policy.subordinate_ids(actor)])
+        # checked per row already; checked again here, through the engine, by key: a right lost
+        # between the check and the write leaves that record as it was
+        cursor.execute("SELECT id FROM import_stage WHERE action = 'update'")
+        staged = [pk for (pk,) in cursor.fetchall()]
+        editable = policy.visible(importer.model.objects.for_tenant(tenant).filter(id__in=staged), actor, "edit")
+        params.append([str(pk) for pk in editable.values_list("id", flat=True)])
         cursor.execute(
             f"UPDATE {table} c SET {', '.join(sets)} FROM import_stage s "
-            f"WHERE c.tenant_id = %s AND c.id = s.id AND s.action = 'update'{owner_condition}", params)
+            f"WHERE c.tenant_id = %s AND c.id = s.id AND s.action = 'update' AND c.id = ANY(%s::uuid[])", params)
         updated = cursor.rowcount
     if importer.key == "contacts":
         cursor.execute(

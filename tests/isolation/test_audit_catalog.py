@@ -24,6 +24,8 @@ NOT_TRACKED = {
     "access.groupuser": "derived from groups, their members and roles (all tracked) by crm.access.maintenance",
     "access.share": "manual shares are in the security log; rule, team and collaboration rows derive from tracked "
                     "SharingRule/TeamMember/CollaborationMember (a criteria rule writes up to 100,000s of rows)",
+    "access.rulebacklog": "a work queue of record ids for a calculating rule's job, emptied by it; the records' own "
+                          "history says what changed",
 }
 
 EVENT_MODELS = [m for m in rls.tenant_models() if issubclass(m, Event)]

@@ -42,3 +42,18 @@ def test_customize_closes_custom_fields_even_to_an_admin(acme, client_as):
     engine.forget(acme.admin)
     assert client.get("/settings/fields/").status_code == 404
     assert "Custom fields" not in _nav_labels(client)
+
+
+def test_a_context_first_asked_outside_the_tenant_still_holds_the_members_rights(acme):
+    """The configuration is read in the actor's tenant whatever the caller's scope: asked first
+    outside it (an import's validator is built before its batches enter the tenant), RLS would
+    otherwise hide every row and the member would be cached with no rights at all."""
+    from django.db import transaction
+
+    from crm.tenancy.context import no_tenant
+
+    engine.forget(acme.rep)
+    with transaction.atomic(), no_tenant():
+        ctx = engine.context(acme.rep)
+    assert ctx.rights("accounts").can_read and ctx.rights("contacts").can_edit
+    assert "can_import" in ctx.app

@@ -61,13 +61,31 @@ def test_a_bulk_owner_change_reevaluates_a_rule_on_the_owner(acme):
         assert _agent_sees(acme) == {"North", "South"}
 
 
-def test_a_rule_still_calculating_gets_no_rows_from_writes(acme):
+def test_writes_during_a_calculation_wait_in_the_backlog_for_the_job(acme):
+    from crm.access import tasks
+    from crm.access.models import RuleBacklog
+
     with tenant_context(acme.tenant):
-        rule = _rule(acme)
-        SharingRule.objects.filter(pk=rule.pk).update(status="calculating", progress=10)
-        accounts.account_create(actor=acme.rep, name="Mill", industry="manufacturing")
-        # the job writes every row at once when it finishes; until then the rule grants nothing
+        group = services.group_save(actor=acme.admin, name="Industry desk", members=[("user", acme.agent)])
+        mill = accounts.account_create(actor=acme.rep, name="Mill", industry="manufacturing")
+        rule = services.rule_save(actor=acme.admin, object="accounts", name="Manufacturing", kind="criteria",
+                                  criteria=[{"field": "industry", "op": "eq", "value": "manufacturing"}],
+                                  target_group=group, run_inline=False)  # as a rule over 200,000 records
+        assert rule.status == "calculating"
+        # written while the job would be running: noted, not shared (the rule grants nothing yet)
+        forge = accounts.account_create(actor=acme.rep, name="Forge", industry="manufacturing")
+        accounts.account_update(actor=acme.rep, account=mill, industry="retail")
         assert _agent_sees(acme) == set()
+        assert set(RuleBacklog.objects.values_list("record_id", flat=True)) == {forge.pk, mill.pk}
+
+    tasks.calculate_rule(tenant_id=str(acme.tenant.pk), rule_id=str(rule.pk))
+    with tenant_context(acme.tenant):
+        assert SharingRule.objects.get(pk=rule.pk).status == "active"
+        assert not RuleBacklog.objects.exists()
+        assert _agent_sees(acme) == {"Forge"}
+        # from now on the trigger shares directly
+        accounts.account_update(actor=acme.rep, account=mill, industry="manufacturing")
+        assert _agent_sees(acme) == {"Forge", "Mill"} and not RuleBacklog.objects.exists()
 
 
 def test_the_compiled_sql_binds_values_never_pastes_them(acme):
@@ -79,3 +97,35 @@ def test_the_compiled_sql_binds_values_never_pastes_them(acme):
         assert "'O''Hare''); DROP TABLE x;--'" in rule.match_sql
         accounts.account_create(actor=acme.rep, name="Airport", billing_city="O'Hare'); DROP TABLE x;--")
         assert _agent_sees(acme) == {"Airport"}
+
+
+def test_the_job_writes_in_steps_and_the_rules_page_shows_its_progress(acme, client_as, monkeypatch):
+    """A rule's job reports after each step; the rules page shows the running percentage (the rule
+    row itself only changes at the job's commit)."""
+    from crm.access import maintenance, tasks
+    from crm.tenancy.cache import tenant_cache
+
+    monkeypatch.setattr(maintenance, "RULE_STEP", 2)
+    with tenant_context(acme.tenant):
+        group = services.group_save(actor=acme.admin, name="Industry desk", members=[("user", acme.agent)])
+        for n in range(5):
+            AccountFactory(tenant=acme.tenant, owner=acme.rep, name=f"Mill {n}", industry="manufacturing")
+        rule = services.rule_save(actor=acme.admin, object="accounts", name="Manufacturing", kind="criteria",
+                                  criteria=[{"field": "industry", "op": "eq", "value": "manufacturing"}],
+                                  target_group=group, run_inline=False)
+    seen = []
+    real = maintenance.apply_rule_in_steps
+
+    def watched(rule, progress):
+        return real(rule, lambda percent: (seen.append(percent), progress(percent)))
+
+    monkeypatch.setattr(maintenance, "apply_rule_in_steps", watched)
+    assert tasks.calculate_rule(tenant_id=str(acme.tenant.pk), rule_id=str(rule.pk)) == 5
+    assert seen == [40, 80, 99]
+    with tenant_context(acme.tenant):
+        assert len(_agent_sees(acme)) == 5
+        # a rule still calculating: the page shows the job's figure from the cache
+        SharingRule.objects.filter(pk=rule.pk).update(status="calculating", progress=0)
+        tenant_cache.set(maintenance.rule_progress_key(rule.pk), 60)
+    page = client_as(acme.admin).get("/settings/access/sharing-rules/").content.decode()
+    assert "Calculating" in page and 'value="60"' in page
