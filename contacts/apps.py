@@ -21,7 +21,10 @@ class ContactsConfig(AppConfig):
                linked={"email": ["emails"], "phone": ["phones"]})
         secure("activities", "contacts.Activity", "Activities",
                parents=[("accounts", "account"), ("contacts", "contact")],
-               required=["kind", "subject", "status", "related_type", "related_id", "completed_at", "reminded_at"])
+               # occurred_at orders every timeline, list and API page (the API's cursor carries it):
+               # a hidden one would still show through the order, so it cannot be restricted
+               required=["kind", "subject", "status", "occurred_at", "related_type", "related_id", "completed_at",
+                         "reminded_at"])
         from crm.access.transfer import register_transfer
 
         from .transfer import open_activities
