@@ -188,6 +188,9 @@ class Built:
             record = records[index % len(records)]
             who = self.members[grantee[1]] if grantee[0] == "user" else self.group(grantee)
             services.share_create(actor=self.admin, record=record, grantee=who, access=level)
+            # sharing a record again with the same person or group changes the level (one manual
+            # share per record and grantee): the reference keeps the last one too
+            self.world.shares = [s for s in self.world.shares if s[:3] != (obj, record.pk, who.pk)]
             self.world.shares.append((obj, record.pk, who.pk, level))
         for index, member, level in spec["teams"]:
             if not self.members[member].is_active:
