@@ -36,6 +36,11 @@ def custom_key(name: str) -> str:
     return f"{CUSTOM}{name}"
 
 
+def custom_names(names) -> frozenset:
+    """The custom fields among field-security names, by their own name (cf_segment -> segment)."""
+    return frozenset(n[len(CUSTOM):] for n in names if n.startswith(CUSTOM))
+
+
 def securable(key: str, tenant_id=None) -> list[tuple[str, str]]:
     """(field name, label) of every field of object `key` an admin may hide or make read only,
     in the model's order, then the tenant's custom fields (`cf_<name>`)."""
@@ -77,11 +82,13 @@ def _source(key: str, name: str) -> str:
 
 
 def _restricted(actor, key: str, level: set) -> frozenset:
-    if actor is None:
+    """An object outside the sharing model (no registry entry) restricts nothing."""
+    entry = registry.find(key)
+    if actor is None or entry is None:
         return frozenset()
     ctx = engine.context(actor)
     names = {name for (obj, name), value in ctx.fields.items() if obj == key and value in level}
-    linked = registry.get(key).linked
+    linked = entry.linked
     for name in list(names):
         names.update(linked.get(name, ()))
     return frozenset(names)
@@ -124,7 +131,7 @@ class Visibility:
 
     @property
     def custom_hidden(self) -> set:
-        return {n[len(CUSTOM):] for n in self._hidden if n.startswith(CUSTOM)}
+        return set(custom_names(self._hidden))
 
 
 class _Editable:

@@ -192,11 +192,16 @@ def apply_rule(rule: SharingRule, ids=None) -> int:
     if rule.status != SharingRule.Status.ACTIVE and ids is not None:
         return 0
     sql, select_params = criteria_queryset(rule, ids).query.sql_with_params()
+    return _insert_rule_rows(rule, sql, select_params)
+
+
+def _insert_rule_rows(rule: SharingRule, ids_sql: str, params) -> int:
+    """One share row (to the rule's group, at its level) per id that `ids_sql` selects."""
     return _execute(
         f"INSERT INTO access_share (id, tenant_id, created_at, updated_at, object, record_id, grantee, "
         f"grantee_is_group, access, cause, cause_id, created_by_id) "
-        f"SELECT {UUID7_SQL}, %s, now(), now(), %s, matched.id, %s, true, %s, %s, %s, NULL FROM ({sql}) matched",
-        [t, rule.object, rule.target_group_id, rule.access, Cause.RULE, rule.pk, *select_params],
+        f"SELECT {UUID7_SQL}, %s, now(), now(), %s, matched.id, %s, true, %s, %s, %s, NULL FROM ({ids_sql}) matched",
+        [rule.tenant_id, rule.object, rule.target_group_id, rule.access, Cause.RULE, rule.pk, *params],
     )
 
 
@@ -212,8 +217,7 @@ def apply_rule_in_steps(rule: SharingRule, progress) -> int:
     once into a temporary table (one pass over the records), then their share rows are written
     RULE_STEP at a time, calling `progress(percent)` after each; all in the caller's transaction,
     so nothing of it is visible until the job commits."""
-    t = rule.tenant_id
-    _execute("DELETE FROM access_share WHERE tenant_id = %s AND cause_id = %s", [t, rule.pk])
+    drop_rule(rule)
     sql, params = criteria_queryset(rule).query.sql_with_params()
     _execute("DROP TABLE IF EXISTS access_rule_matches", [])
     _execute(f"CREATE TEMPORARY TABLE access_rule_matches ON COMMIT DROP AS "
@@ -224,13 +228,8 @@ def apply_rule_in_steps(rule: SharingRule, progress) -> int:
     _execute("CREATE INDEX ON access_rule_matches (n)", [])
     written = 0
     for start in range(0, total, RULE_STEP):
-        written += _execute(
-            f"INSERT INTO access_share (id, tenant_id, created_at, updated_at, object, record_id, grantee, "
-            f"grantee_is_group, access, cause, cause_id, created_by_id) "
-            f"SELECT {UUID7_SQL}, %s, now(), now(), %s, m.id, %s, true, %s, %s, %s, NULL "
-            f"FROM access_rule_matches m WHERE m.n > %s AND m.n <= %s",
-            [t, rule.object, rule.target_group_id, rule.access, Cause.RULE, rule.pk, start, start + RULE_STEP],
-        )
+        written += _insert_rule_rows(rule, "SELECT id FROM access_rule_matches WHERE n > %s AND n <= %s",
+                                     [start, start + RULE_STEP])
         progress(min(99, int(100 * (start + RULE_STEP) / total)))
     return written
 

@@ -68,6 +68,11 @@ def get(key: str) -> Secured:
     return _OBJECTS[key]
 
 
+def find(key: str) -> Secured | None:
+    """The object `key`, or None for one outside the sharing model (no access, no field security)."""
+    return _OBJECTS.get(key)
+
+
 def for_model(model) -> Secured | None:
     label = model._meta.concrete_model._meta.label
     return next((o for o in _OBJECTS.values() if o.model_label == label), None)

@@ -299,12 +299,6 @@ def hidden_fields(actor, model) -> set[str]:
     return set(fls.hidden(actor, entry.key))
 
 
-def _hidden_custom(hidden: set[str]) -> frozenset:
-    from crm.access.fields import CUSTOM
-
-    return frozenset(n[len(CUSTOM):] for n in hidden if n.startswith(CUSTOM))
-
-
 # How a referenced record is named in a change; others use str().
 RELATED_LABELS: dict[str, tuple[tuple[str, ...], Any]] = {
     "tenancy.membership": (("user",), lambda m: m.user.display_name),
@@ -448,9 +442,11 @@ def history_page(obj, *, actor, limit: int = 50, before: str | None = None) -> H
     # one more than shown: the oldest shown change needs the state before it
     rows = list(qs.order_by("-pgh_created_at", "-pgh_id")[: limit + 1])
     page, has_more = rows[:limit], len(rows) > limit
+    from crm.access.fields import custom_names
+
     hidden = hidden_fields(actor, model)
     fields = _shown_fields(event_model, model, actor, hidden)
-    custom_hidden = _hidden_custom(hidden)
+    custom_hidden = custom_names(hidden)
     labels = _related_labels(rows, fields, actor)
     object_label = str(model._meta.verbose_name)
 

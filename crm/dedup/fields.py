@@ -138,7 +138,9 @@ def all_field_names(object_label: str, records, specs) -> list[str]:
 
 def fls_name(name: str) -> str:
     """The crm.access.fields name of a merge field: custom.<key> -> cf_<key>."""
-    return f"cf_{name[len(CUSTOM_PREFIX):]}" if name.startswith(CUSTOM_PREFIX) else name
+    from crm.access import fields as fls
+
+    return fls.custom_key(name[len(CUSTOM_PREFIX):]) if name.startswith(CUSTOM_PREFIX) else name
 
 
 def restricted(actor, object_label: str) -> tuple[frozenset, frozenset]:
@@ -146,10 +148,8 @@ def restricted(actor, object_label: str) -> tuple[frozenset, frozenset]:
     from crm.access import fields as fls
 
     def merge_names(names):
-        out = set()
-        for n in names:
-            out.add(CUSTOM_PREFIX + n[len(fls.CUSTOM):] if n.startswith(fls.CUSTOM) else n)
-        return frozenset(out)
+        custom = fls.custom_names(names)
+        return frozenset({n for n in names if not n.startswith(fls.CUSTOM)} | {CUSTOM_PREFIX + n for n in custom})
 
     return merge_names(fls.hidden(actor, object_label)), merge_names(fls.read_only(actor, object_label))
 

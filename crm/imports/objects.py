@@ -191,24 +191,12 @@ def register_builtin() -> None:
 # checked and when they are written (validation.Validator, writing.write), so a mapping stored
 # before an admin restricted a field is refused too. Hidden fields are not offered at all.
 
-def _fls_key(importer: Importer) -> str | None:
-    from crm.access import registry
-
-    try:
-        registry.get(importer.key)
-    except KeyError:
-        return None
-    return importer.key
-
-
 def restricted_targets(actor, importer: Importer) -> dict[str, str]:
     """Import target (field key or `custom.<name>`) -> "hidden" / "read_only", for the targets the
     actor may not fill (crm.access.fields.unwritable). Empty when nothing is restricted."""
     from crm.access import fields as fls
 
-    key = _fls_key(importer)
-    if key is None or actor is None:
-        return {}
+    key = importer.key
     blocked = fls.unwritable(actor, key)
     if not blocked:
         return {}
@@ -217,17 +205,6 @@ def restricted_targets(actor, importer: Importer) -> dict[str, str]:
         target = f"custom.{name[len(fls.CUSTOM):]}" if name.startswith(fls.CUSTOM) else name
         out[target] = fls.access(actor, key, name)
     return out
-
-
-def hidden_lookups(actor, object_key: str) -> frozenset:
-    """Fields of `object_key` ("accounts", "contacts") the actor may not look a record up by
-    (a reference by website domain or email must not find a record through a value hidden
-    from them)."""
-    from crm.access import fields as fls
-
-    if actor is None:
-        return frozenset()
-    return fls.hidden(actor, object_key)
 
 
 def refusal(importer: Importer, target: str, level: str, column: str, label: str = "") -> str:

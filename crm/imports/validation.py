@@ -44,6 +44,7 @@ from phonenumbers import phonenumberutil as pnu
 from phonenumbers.phonemetadata import PhoneMetadata
 from uuid_utils import uuid7
 
+from crm.access import fields as fls
 from crm.access import policy
 from crm.customfields import values as cv
 from crm.customfields.models import FieldType
@@ -52,7 +53,7 @@ from crm.tenancy.search import normalise_text
 
 from . import reading
 from .models import MAX_STORED_ERRORS, DuplicatePolicy
-from .objects import Field, Importer, guard_mapping, hidden_lookups
+from .objects import Field, Importer, guard_mapping
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
@@ -517,7 +518,7 @@ class Validator:
                     if found is None:
                         row.errors.append((label, f"Unknown contact: no contact “{raw}” that you can see "
                                                   + ("(use the id: emails are hidden from you)." if "@" in raw and
-                                                     "email" in hidden_lookups(self.actor, "contacts")
+                                                     "email" in fls.hidden(self.actor, "contacts")
                                                      else "(use the email or id).")))
                     else:
                         row.values["contact"] = found[0]
@@ -532,7 +533,7 @@ class Validator:
         ids, domains, names = [], [], []
         # a website domain hidden from the actor is no way to find an account (it would tell them
         # which account has it): such a reference is then looked up by name only
-        by_website = "domain" not in hidden_lookups(self.actor, "accounts")
+        by_website = "domain" not in fls.hidden(self.actor, "accounts")
         for raw in refs:
             if _is_uuid(raw):
                 ids.append(raw)
@@ -576,7 +577,7 @@ class Validator:
 
         ids = [r for r in refs if _is_uuid(r)]
         # an email hidden from the actor finds no contact (no oracle): use the contact's id then
-        by_email = "email" not in hidden_lookups(self.actor, "contacts")
+        by_email = "email" not in fls.hidden(self.actor, "contacts")
         emails = [r.lower() for r in refs if "@" in r] if by_email else []
         qs = policy.visible(Contact.objects.for_tenant(self.tenant_id), self.actor, "read")
         condition = Q(email__in=emails)

@@ -165,25 +165,14 @@ def definitions() -> list[ListDefinition]:
 
 def hidden_fields(actor, definition: ListDefinition) -> frozenset:
     """The names of the list object's fields the actor may not see (crm.access.fields; custom
-    ones as cf_<name>, derived ones included). Cached on the engine's access context."""
+    ones as cf_<name>, derived ones included)."""
     from crm.access import fields
-    from crm.access import registry as secured
 
-    if actor is None:
-        return frozenset()
-    try:
-        secured.get(definition.key)
-    except KeyError:
-        return frozenset()  # an object outside the sharing model has no field security
     return fields.hidden(actor, definition.key)
 
 
 def _name_visible(actor, definition: ListDefinition, name: str | None) -> bool:
-    if name is None:
-        return True
-    if name.startswith("custom."):  # older spelling of a custom column's field
-        name = f"cf_{name[len('custom.'):]}"
-    return name not in hidden_fields(actor, definition)
+    return name is None or name not in hidden_fields(actor, definition)
 
 
 def column_visible(actor, definition: ListDefinition, column: Column) -> bool:
@@ -203,15 +192,8 @@ def sort_visible(actor, definition: ListDefinition, sort: Sort) -> bool:
 def action_blocked(actor, definition: ListDefinition, action: BulkAction) -> str:
     """Why the actor may not run this bulk action on the field it sets ("" when they may)."""
     from crm.access import fields
-    from crm.access import registry as secured
 
-    if action.field_name is None or actor is None:
-        return ""
-    try:
-        secured.get(definition.key)
-    except KeyError:
-        return ""
-    if action.field_name not in fields.unwritable(actor, definition.key):
+    if action.field_name is None or action.field_name not in fields.unwritable(actor, definition.key):
         return ""
     label = fields.label(definition.key, action.field_name, actor.tenant_id)
     verb = "are" if label.endswith("s") else "is"

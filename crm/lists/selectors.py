@@ -164,8 +164,10 @@ def visible_filters(actor, definition: ListDefinition) -> list:
 
 def visible_specs(actor, definition: ListDefinition, specs: list) -> list:
     """The custom fields the actor may see: the others have no column, no filter, no condition."""
+    from crm.access.fields import custom_key
+
     gone = registry.hidden_fields(actor, definition)
-    return [s for s in specs if f"cf_{s.name}" not in gone] if gone else list(specs)
+    return [s for s in specs if custom_key(s.name) not in gone] if gone else list(specs)
 
 
 def hidden_params(actor, definition: ListDefinition, params) -> list[str]:
