@@ -23,9 +23,7 @@
     counter.textContent = ticked + " chosen";
   }
 
-  doc.addEventListener("input", function (event) {
-    var box = event.target.closest ? event.target.closest("input[data-filter-list]") : null;
-    if (!box) return;
+  function narrow(box) {
     var list = doc.getElementById(box.getAttribute("data-filter-list"));
     if (!list) return;
     var wanted = fold(box.value.trim());
@@ -33,6 +31,11 @@
       var ticked = item.querySelector("input:checked");
       item.hidden = !!wanted && !ticked && fold(item.textContent).indexOf(wanted) === -1;
     });
+  }
+
+  doc.addEventListener("input", function (event) {
+    var box = event.target.closest ? event.target.closest("input[data-filter-list]") : null;
+    if (box) narrow(box);
   });
 
   doc.addEventListener("keydown", function (event) {
@@ -67,6 +70,10 @@
 
   doc.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(doc.querySelectorAll("[data-filter-items]"), update);
+    // what was typed before this script ran (a quick typist, a restored form) narrows too
+    Array.prototype.forEach.call(doc.querySelectorAll("input[data-filter-list]"), function (box) {
+      if (box.value) narrow(box);
+    });
     Array.prototype.forEach.call(doc.querySelectorAll("form[data-rule-form]"), showKind);
   });
 })();
